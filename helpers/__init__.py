@@ -1,0 +1,14 @@
+"""Helpers for the Beyond Sequential lessons.
+
+Modules, each with one job (dependencies point downward):
+
+- ``helpers.data``: learnable synthetic datasets (NumPy only).
+- ``helpers.checks``: checkpoint cells that check a learner's result and print one line.
+- ``helpers.env``: a quiet, reproducible start for a lesson's kernel.
+- ``helpers.live``: live loss plots for single- and multi-output training.
+- ``helpers.lab``: the loss-weight lab (sliders, live curves, runs compared).
+
+Nothing here imports Keras at package import time, so ``import helpers`` is fast.
+"""
+
+__version__ = "0.1.0"
