@@ -45,7 +45,7 @@ def make_clusters(
     n_features: int = 64,
     n_classes: int = 10,
     n_informative: int = 16,
-    class_sep: float = 1.0,
+    class_sep: float = 0.5,
     noise: float = 1.0,
     test_fraction: float = 0.25,
     seed=0,
@@ -67,7 +67,7 @@ def make_clusters(
         Number of classes (the book's softmax has 10).
     n_informative : int, default 16
         Dimensions that carry class information; at most ``n_features``.
-    class_sep : float, default 1.0
+    class_sep : float, default 0.5
         Distance scale between class centres. Larger is easier.
     noise : float, default 1.0
         Standard deviation of the within-class noise. Larger is harder.
