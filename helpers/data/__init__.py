@@ -6,8 +6,12 @@ functions: the same ``seed`` gives identical data, and global random state is ne
 touched.
 
 - :func:`make_clusters`: feature vectors in classes (lesson 01's MLP).
+- :func:`make_qa`: bAbI-style stories, questions and one-word answers (lesson 02's QA model).
+- :func:`make_posts`: posts as token ids with age, income and gender targets (lesson 03).
 """
 
 from .clusters import Clusters, make_clusters
+from .posts import Posts, make_posts
+from .qa import QA, make_qa
 
-__all__ = ["Clusters", "make_clusters"]
+__all__ = ["QA", "Clusters", "Posts", "make_clusters", "make_posts", "make_qa"]
