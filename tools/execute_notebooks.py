@@ -39,6 +39,8 @@ def execute(path: Path, save: bool) -> float:
             except CellExecutionError as exc:
                 raise SystemExit(f"{path} cell {index} failed:\n{exc}") from None
         elapsed = time.perf_counter() - start
+        # Save widget state, so a saved lab shows its controls (not "model not found").
+        client.set_widgets_metadata()
     nb.metadata["kernelspec"] = {
         "name": KERNEL,
         "display_name": "Python 3 (ipykernel)",
