@@ -21,9 +21,7 @@ def check_int(name: str, value, *, low: int | None = None, high: int | None = No
     return value
 
 
-def check_float(
-    name: str, value, *, low: float | None = None, high: float | None = None
-) -> float:
+def check_float(name: str, value, *, low: float | None = None, high: float | None = None) -> float:
     """Return ``value`` as a finite float within [low, high], or raise a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
