@@ -9,14 +9,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 GUIDES = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]-*.md"))
-GUIDE_SECTIONS = ["## Questions", "## Objectives", "## Key points", "## Instructor notes",
-                  "## Book code on Keras 3"]
+GUIDE_SECTIONS = [
+    "## Questions",
+    "## Objectives",
+    "## Key points",
+    "## Instructor notes",
+    "## Book code on Keras 3",
+]
 
 
 def table_notebooks(markdown: str) -> list[str]:
     """Notebook stems in the order their table rows appear."""
-    return re.findall(r"^\|[^\n]*?\[[^\]]*\]\((?:\.\./)?notebooks/([0-9]{2}-[\w-]+)\.ipynb\)",
-                      markdown, flags=re.MULTILINE)
+    return re.findall(
+        r"^\|[^\n]*?\[[^\]]*\]\((?:\.\./)?notebooks/([0-9]{2}-[\w-]+)\.ipynb\)",
+        markdown,
+        flags=re.MULTILINE,
+    )
 
 
 def test_there_is_at_least_one_lesson_and_numbers_run_in_sequence():
