@@ -28,7 +28,13 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(ROOT_FLAG) $(FIRST_LESSON)
+	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(24))"); \
+	echo ""; \
+	echo "  Lesson 01 opens at: http://127.0.0.1:$(PORT)/lab/tree/$(FIRST_LESSON)?token=$$token"; \
+	echo "  (open that link yourself if no browser window appears; Ctrl-C twice stops JupyterLab)"; \
+	echo ""; \
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
+		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(FIRST_LESSON) $(ROOT_FLAG)
 
 test: setup
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
