@@ -44,6 +44,7 @@ QUESTION_TYPES = ("where", "colour", "who")
 _MOVE_LEN = 6  # "Mary went to the kitchen ."
 _OBJECT_LEN = 5  # "the ball is red ."
 _QUESTION_LEN = {"where": 4, "colour": 6, "who": 6}
+_MAX_REPEATS_IN_A_ROW = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.id_to_word)
+
+    def __repr__(self) -> str:
+        first = ", ".join(self.id_to_word[:6])
+        return f"Vocabulary({len(self)} words: {first}, ...)"
 
     def __contains__(self, word: object) -> bool:
         return word in self.word_to_id
@@ -142,6 +147,13 @@ class QA:
 
     def __len__(self) -> int:
         return len(self.answer)
+
+    def __repr__(self) -> str:
+        return (
+            f"QA({len(self)} examples, text {self.text.shape[1]} ids, question "
+            f"{self.question.shape[1]} ids, {len(self.vocab)}-word vocabulary, questions: "
+            f"{', '.join(self.answer_choices)})"
+        )
 
     @property
     def chance(self) -> float:
@@ -249,6 +261,8 @@ def make_qa(
     depends on an interaction of story and question that a single linear layer over
     their concatenation cannot represent.
 
+    The defaults are the settings lesson 02 trains the book's model on.
+
     Parameters
     ----------
     n_samples : int, default 4000
@@ -322,11 +336,10 @@ def make_qa(
     story_choices = np.zeros(n_samples, dtype=np.int64)
 
     seen: set[tuple[bytes, bytes]] = set()
-    attempts, max_attempts = 0, 50 * n_samples + 1000
+    misses = 0  # repeats in a row; many means the settings cannot make more examples
     i = 0
     while i < n_samples:
-        attempts += 1
-        if attempts > max_attempts:
+        if misses > _MAX_REPEATS_IN_A_ROW:
             raise ValueError(
                 f"n_samples={n_samples} is more than these settings can make without "
                 f"repeating an example (found {i} different ones); lower n_samples or "
@@ -347,7 +360,9 @@ def make_qa(
         q_ids = VOCAB.encode(q_words)
         key = (story_ids.tobytes(), q_ids.tobytes())
         if key in seen:
+            misses += 1
             continue
+        misses = 0
         seen.add(key)
         text[i, text_length - len(story_ids) :] = story_ids
         question[i, question_length - len(q_ids) :] = q_ids
