@@ -37,7 +37,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from _kernel import cpu_name
+from _kernel import run_in_kernel as _run_in_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out" / "lab_latency.json"
@@ -144,23 +145,7 @@ def build_notebook(repeats: int) -> nbformat.NotebookNode:
 
 
 def run_in_kernel(repeats: int) -> dict:
-    nb = build_notebook(repeats)
-    client = NotebookClient(
-        nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(ROOT)}}
-    )
-    client.execute(env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
-    return json.loads(text.split("RESULTS ", 1)[1])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+    return _run_in_kernel(build_notebook(repeats))
 
 
 def summarise(results: dict) -> dict:
