@@ -1,10 +1,13 @@
-"""Shared plumbing for the benchmarks: run a notebook in a real kernel, name the CPU."""
+"""Shared plumbing for the benchmarks: run a notebook in a real kernel, describe the machine."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
@@ -33,3 +36,19 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def describe_machine(
+    packages: Sequence[str], load_before: Sequence[float], load_after: Sequence[float]
+) -> dict:
+    """The machine line of a result: CPU, cores, system, versions, load and date."""
+    return {
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": {p: version(p) for p in packages},
+        "load_before": [round(v, 2) for v in load_before],
+        "load_after": [round(v, 2) for v in load_after],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }

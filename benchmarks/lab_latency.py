@@ -26,18 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
-from _kernel import cpu_name
+from _kernel import describe_machine
 from _kernel import run_in_kernel as _run_in_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,16 +235,9 @@ def main(argv: list[str]) -> int:
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
     summary = summarise(results)
-    machine = {
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "system": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "packages": {p: version(p) for p in ("tensorflow", "keras", "matplotlib", "ipywidgets")},
-        "load_before": [round(v, 2) for v in load_before],
-        "load_after": [round(v, 2) for v in load_after],
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    machine = describe_machine(
+        ("tensorflow", "keras", "matplotlib", "ipywidgets"), load_before, load_after
+    )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(
         json.dumps({"machine": machine, "results": results, "summary": summary}, indent=1)
