@@ -1,0 +1,250 @@
+"""Draw a Keras model as a graph of layers, with shapes: the one way every lesson does it.
+
+:func:`draw_model` gives the picture ``keras.utils.plot_model(model, show_shapes=True)``
+draws: Keras's own ``keras.utils.model_to_dot`` builds the graph description (DOT text,
+through the pure-Python ``pydot``), and a Graphviz ``dot`` program turns it into a PNG.
+
+Which program? ``keras.utils.plot_model`` runs one called ``dot``, which comes with a
+system install of Graphviz (``apt-get install graphviz``, ``brew install graphviz``): a
+step a learner would have to do by hand. ``requirements.txt`` installs instead the
+``graphviz-pure`` wheel, a self-contained port of Graphviz's ``dot`` command line with
+wheels for Linux, macOS (Intel and Apple silicon) and Windows, so ``make lab``, Binder
+and CI all draw the same pictures with no system package. Its command is called
+``graphviz-pure`` (it never installs a ``dot`` that would shadow a real Graphviz), so
+this module runs it itself. A system ``dot`` is used when ``graphviz-pure`` is missing
+or fails. With neither, :func:`draw_model` prints one line saying what to install and
+returns ``None``: a lesson never stops because a picture cannot be drawn.
+
+Keras is imported only when a model is drawn, so ``import helpers.graphs`` stays fast.
+
+Examples
+--------
+>>> from helpers.graphs import draw_model
+>>> draw_model(model)  # doctest: +SKIP   (the last line of a cell shows the picture)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+__all__ = ["RENDERERS", "draw_model", "renderer"]
+
+RENDERERS = ("graphviz-pure", "dot")
+"""Programs that can turn DOT text into a PNG, in the order they are tried."""
+
+INSTALL_HINT = (
+    "run `pip install -r requirements.txt` in this kernel's environment "
+    "(it installs pydot and graphviz-pure), or install Graphviz's `dot`"
+)
+
+_RANKDIRS = ("TB", "LR", "BT", "RL")
+_TIMEOUT_S = 60
+
+
+def renderer() -> str | None:
+    """The name of the program :func:`draw_model` will run, or ``None`` if there is none.
+
+    ``"graphviz-pure"`` (installed by ``requirements.txt``) is preferred, then a system
+    Graphviz ``dot``. Programs are looked up on ``PATH`` and next to the running Python
+    (a Jupyter kernel started from a virtual environment often lacks its ``bin`` folder on
+    ``PATH``).
+
+    Examples
+    --------
+    >>> renderer() in ("graphviz-pure", "dot", None)
+    True
+    """
+    found = _find_renderers()
+    return found[0][0] if found else None
+
+
+def draw_model(
+    model,
+    *,
+    show_shapes: bool = True,
+    show_layer_names: bool = True,
+    dpi: int = 72,
+    rankdir: str = "TB",
+    expand_nested: bool = False,
+):
+    """Draw ``model`` as a graph of layers; the picture ``keras.utils.plot_model`` gives.
+
+    Each box is one layer (name and class), with its input and output shapes when
+    ``show_shapes`` is true; each arrow is a tensor passed from one layer to the next.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model: a functional model, a ``Sequential`` model with an ``Input``, or
+        a model that has been called on data.
+    show_shapes : bool, default True
+        Show each layer's input and output shapes (``None`` is the batch dimension).
+    show_layer_names : bool, default True
+        Show each layer's name before its class.
+    dpi : int, default 72
+        Resolution of the PNG, between 20 and 300. 72 fits a notebook column.
+    rankdir : {"TB", "LR", "BT", "RL"}, default "TB"
+        Direction of the arrows: top to bottom, left to right, and so on.
+    expand_nested : bool, default False
+        Draw the layers of a model used inside ``model`` in a dashed box, instead of one
+        box for the whole inner model.
+
+    Returns
+    -------
+    IPython.display.Image or None
+        The PNG picture (the last line of a notebook cell shows it), or ``None`` when no
+        program can draw it. In that case one line says what to install; nothing raises.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments that are not a model, not a bool, or out of range.
+
+    Examples
+    --------
+    >>> inputs = keras.Input(shape=(64,))  # doctest: +SKIP
+    >>> model = keras.Model(inputs, layers.Dense(10)(inputs))  # doctest: +SKIP
+    >>> draw_model(model)  # doctest: +SKIP
+    <IPython.core.display.Image object>
+    """
+    show_shapes = _check_bool("show_shapes", show_shapes)
+    show_layer_names = _check_bool("show_layer_names", show_layer_names)
+    expand_nested = _check_bool("expand_nested", expand_nested)
+    dpi = _check_dpi(dpi)
+    if rankdir not in _RANKDIRS:
+        choices = ", ".join(repr(r) for r in _RANKDIRS)
+        raise ValueError(f"rankdir must be one of {choices}; got {rankdir!r}")
+    _check_model(model)
+
+    try:
+        import pydot  # noqa: F401  (keras.utils.model_to_dot needs it)
+    except ImportError:
+        print(f"No model picture: the pydot package is missing; {INSTALL_HINT}.")
+        return None
+    source = dot_source(
+        model,
+        show_shapes=show_shapes,
+        show_layer_names=show_layer_names,
+        dpi=dpi,
+        rankdir=rankdir,
+        expand_nested=expand_nested,
+    )
+
+    found = _find_renderers()
+    if not found:
+        print(f"No model picture: no Graphviz program found; {INSTALL_HINT}.")
+        return None
+    failures = []
+    for name, path in found:
+        png, problem = _render(path, source)
+        if png is not None:
+            from IPython.display import Image
+
+            return Image(data=png, format="png")
+        failures.append(f"{name} {problem}")
+    print(f"No model picture: {'; '.join(failures)}; {INSTALL_HINT}.")
+    return None
+
+
+def dot_source(
+    model,
+    *,
+    show_shapes: bool = True,
+    show_layer_names: bool = True,
+    dpi: int = 72,
+    rankdir: str = "TB",
+    expand_nested: bool = False,
+) -> str:
+    """The DOT text :func:`draw_model` renders: Keras's ``model_to_dot``, as a string.
+
+    Needs ``pydot`` (no Graphviz program). Useful to check a graph's boxes and arrows
+    without drawing it, or to paste into any Graphviz viewer.
+    """
+    from helpers.env import quiet_keras_import
+
+    keras = quiet_keras_import()
+    graph = keras.utils.model_to_dot(
+        model,
+        show_shapes=show_shapes,
+        show_layer_names=show_layer_names,
+        rankdir=rankdir,
+        expand_nested=expand_nested,
+        dpi=dpi,
+    )
+    return graph.to_string()
+
+
+def _find_renderers() -> list[tuple[str, str]]:
+    """(name, path) of each available program in :data:`RENDERERS`, in that order."""
+    folders = []
+    for folder in (Path(sys.executable).parent, _scripts_folder()):
+        if folder is not None and folder not in folders:
+            folders.append(folder)
+    found = []
+    for name in RENDERERS:
+        path = shutil.which(name)
+        if path is None:
+            for folder in folders:
+                path = shutil.which(name, path=str(folder))
+                if path is not None:
+                    break
+        if path is not None:
+            found.append((name, path))
+    return found
+
+
+def _scripts_folder() -> Path | None:
+    try:
+        return Path(sysconfig.get_path("scripts"))
+    except (KeyError, TypeError):
+        return None
+
+
+def _render(program: str, source: str) -> tuple[bytes | None, str]:
+    """Run ``program -Tpng`` on ``source``: (PNG bytes, "") or (None, what went wrong)."""
+    try:
+        result = subprocess.run(
+            [program, "-Tpng"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"took over {_TIMEOUT_S} s"
+    except OSError as exc:
+        return None, f"could not start ({exc.strerror or exc})"
+    if result.returncode != 0 or not result.stdout.startswith(b"\x89PNG"):
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = f": {message[-1]}" if message else ""
+        return None, f"failed (exit status {result.returncode}{detail})"
+    return result.stdout, ""
+
+
+def _check_model(model) -> None:
+    if "keras" in sys.modules:
+        keras = sys.modules["keras"]
+        if isinstance(model, keras.Model):
+            return
+    raise TypeError(
+        f"model must be a keras.Model (functional or Sequential), got {type(model).__name__}; "
+        "build one with keras.Model(inputs, outputs) first"
+    )
+
+
+def _check_bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _check_dpi(dpi) -> int:
+    if isinstance(dpi, bool) or not isinstance(dpi, int):
+        raise TypeError(f"dpi must be a whole number, got {dpi!r} ({type(dpi).__name__})")
+    if not 20 <= dpi <= 300:
+        raise ValueError(f"dpi must be between 20 and 300, got {dpi}; 72 fits a notebook")
+    return dpi
