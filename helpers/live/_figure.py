@@ -1,0 +1,146 @@
+"""The live plot's matplotlib figure: built once per panel plan, updated in place.
+
+Object-oriented matplotlib only (a :class:`~matplotlib.figure.Figure` with its own Agg
+canvas): pyplot's global list of figures is never touched, so nothing leaks between
+cells and any thread may render under :data:`helpers._render.RENDER_LOCK`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, ScalarFormatter
+
+from helpers._render import RENDER_LOCK, png_bytes
+
+from ._history import LossHistory
+from ._panels import Panel, title_with_latest
+
+__all__ = ["PanelFigure"]
+
+
+class PanelFigure:
+    """A grid of loss and metric panels drawn from a :class:`LossHistory`.
+
+    Parameters
+    ----------
+    panels : tuple of Panel
+        What to draw, from :func:`helpers.live._panels.plan_panels`.
+    columns : int or None
+        Panels per row; by default 1-3 (2 for four panels).
+    panel_size : (float, float)
+        Width and height of one panel, in inches.
+    dpi : int
+        Resolution of rendered frames.
+    log_scale : bool
+        Logarithmic y axis on loss panels.
+    validation : bool
+        Whether the legend explains dashed validation curves.
+    caption : str
+        A line under the legend (for example where held-out results are shown).
+    """
+
+    def __init__(
+        self,
+        panels: tuple[Panel, ...],
+        *,
+        columns: int | None,
+        panel_size: tuple[float, float],
+        dpi: int,
+        log_scale: bool,
+        validation: bool,
+        caption: str = "",
+    ) -> None:
+        self.panels = panels
+        count = len(panels)
+        columns = columns or (2 if count == 4 else min(count, 3))
+        rows = math.ceil(count / columns)
+        width, height = panel_size
+        top_margin = 0.45 + (0.2 if caption else 0.0)  # inches for the legend (and caption)
+        fig = Figure(figsize=(columns * width, rows * height + top_margin), dpi=dpi, layout=None)
+        FigureCanvasAgg(fig)
+        fig.subplots_adjust(
+            left=0.55 / (columns * width),
+            right=1 - 0.15 / (columns * width),
+            bottom=0.5 / (rows * height + top_margin),
+            top=1 - (top_margin + 0.25) / (rows * height + top_margin),
+            wspace=0.32,
+            hspace=0.62,
+        )
+        handles = [Line2D([], [], color="0.3", linestyle="-", label="training")]
+        if validation:
+            handles.append(Line2D([], [], color="0.3", linestyle="--", label="validation"))
+        fig.legend(handles=handles, loc="upper center", ncols=2, frameon=False, fontsize=9)
+        if caption:
+            fig.text(
+                0.5,
+                1 - 0.42 / (rows * height + top_margin),
+                caption,
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="0.35",
+            )
+
+        self._artists: list[tuple[Any, Panel, list[Line2D]]] = []
+        for index, panel in enumerate(panels):
+            ax = fig.add_subplot(rows, columns, index + 1)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+            ax.tick_params(labelsize=8)
+            ax.grid(True, alpha=0.3)
+            if panel.is_loss and log_scale:
+                ax.set_yscale("log", nonpositive="mask")
+                # Plain tick labels: the default mathtext ones (10^-1) cost more to draw than
+                # the rest of the frame. The locator is picked per frame in sync().
+                ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+                ax.yaxis.set_minor_locator(NullLocator())
+            if index >= count - columns:
+                ax.set_xlabel("epoch", fontsize=8)
+            else:  # every panel shares the epochs: label them once, under the bottom row
+                ax.tick_params(labelbottom=False)
+            lines = [
+                ax.plot([], [], color=s.color, linestyle=s.linestyle, label=s.label, lw=1.5)[0]
+                for s in panel.series
+            ]
+            if panel.legend:
+                ax.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=1.5)
+            self._artists.append((ax, panel, lines))
+        self.figure = fig
+
+    def sync(self, history: LossHistory, planned_epochs: int | None) -> None:
+        """Bring every curve, axis range and title up to date with ``history``."""
+        with RENDER_LOCK:
+            x = np.asarray(history.epochs, dtype=float)
+            right = max(planned_epochs or 0, int(x[-1]) if len(x) else 1, 2)
+            marker = "." if len(x) <= 30 else ""
+            for ax, panel, lines in self._artists:
+                if ax.get_xlim() != (1.0, right):
+                    ax.set_xlim(1, right)
+                for series, line in zip(panel.series, lines, strict=True):
+                    line.set_data(x, history.series(series.key))
+                    line.set_marker(marker)
+                ax.relim()
+                ax.autoscale_view(scalex=False)
+                if ax.get_yscale() == "log":
+                    _pick_log_ticks(ax)
+                ax.set_title(title_with_latest(panel, history), fontsize=9)
+
+    def to_png(self) -> bytes:
+        """Render the figure to PNG bytes."""
+        return png_bytes(self.figure)
+
+
+def _pick_log_ticks(ax: Any) -> None:
+    """Ticks at 1, 2, 5 x 10^k over wide ranges, evenly spaced ones over narrow ranges."""
+    low, high = ax.get_ylim()
+    if low > 0 and high / low >= 4:
+        subs = (1.0, 2.0, 5.0) if high / low < 1e3 else (1.0,)
+        ax.yaxis.set_major_locator(LogLocator(subs=subs, numticks=6))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))

@@ -1,0 +1,296 @@
+"""The live plot without Keras: options, history, panel plan, figure and frame delivery.
+
+:class:`LivePlot` is what :class:`helpers.live.LiveLossPlot` adapts ``fit``'s hooks to,
+as Keras's ``ProgbarLogger`` adapts them to ``Progbar``. It can be driven by hand
+(``begin``, ``record``, ``finish``) and tested without a model.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from helpers._validate import check_bool
+
+from ._budget import RedrawBudget
+from ._figure import PanelFigure
+from ._history import LossHistory, weights_by_head
+from ._notebook import CellEndHook, frame_bundle, in_jupyter, open_handle
+from ._panels import Panel, plan_panels
+
+__all__ = ["LivePlot", "check_options"]
+
+
+def check_options(
+    *,
+    contributions: bool,
+    log_scale: bool,
+    metrics: bool,
+    loss_weights: Any,
+    columns: int | None,
+    panel_size: Any,
+    dpi: Any,
+    display: Any,
+    on_frame: Any,
+    draw_first_epoch: bool,
+    caption: Any,
+) -> None:
+    """Raise a ``TypeError`` or ``ValueError`` naming the first bad option and a fix."""
+    for name, value in (
+        ("contributions", contributions),
+        ("log_scale", log_scale),
+        ("metrics", metrics),
+        ("draw_first_epoch", draw_first_epoch),
+    ):
+        check_bool(name, value)
+    if display is not None and not isinstance(display, bool):
+        raise TypeError(f"display must be True, False or None (automatic), got {display!r}")
+    if isinstance(loss_weights, (str, bytes)):
+        raise TypeError(f"loss_weights must hold numbers, got the string {loss_weights!r}")
+    if loss_weights is not None and not (
+        isinstance(loss_weights, (Mapping, Sequence, int, float)) or callable(loss_weights)
+    ):
+        raise TypeError(
+            "loss_weights must be a dict keyed by output name, a list in output order, "
+            f"a number or a callable returning one of those; got {loss_weights!r}"
+        )
+    if on_frame is not None and not callable(on_frame):
+        raise TypeError(f"on_frame must be a function taking PNG bytes, got {on_frame!r}")
+    if columns is not None and (
+        not isinstance(columns, int) or isinstance(columns, bool) or columns < 1
+    ):
+        raise ValueError(f"columns must be a positive int or None, got {columns!r}")
+    if (
+        not isinstance(panel_size, (tuple, list))
+        or len(panel_size) != 2
+        or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
+            for v in panel_size
+        )
+    ):
+        raise ValueError(
+            f"panel_size must be (width, height) in inches, e.g. (3.4, 2.3); got {panel_size!r}"
+        )
+    if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 600:
+        raise ValueError(f"dpi must be an int between 10 and 600, e.g. 80; got {dpi!r}")
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a string, got {caption!r}")
+
+
+class LivePlot:
+    """Recorded epochs drawn as one figure, with frames sent on a time budget.
+
+    Takes the keyword arguments of :class:`helpers.live.LiveLossPlot` (see there).
+    ``weights_source`` is called at each recorded epoch for the loss weights when
+    ``loss_weights`` is not given (the Keras adapter reads the compiled ones).
+    """
+
+    def __init__(
+        self,
+        *,
+        contributions: bool = False,
+        log_scale: bool = False,
+        metrics: bool = False,
+        loss_weights: Any = None,
+        min_interval: float = 1.0,
+        max_overhead: float = 0.05,
+        columns: int | None = None,
+        panel_size: tuple[float, float] = (3.4, 2.3),
+        dpi: int = 80,
+        display: bool | None = None,
+        on_frame: Callable[[bytes], Any] | None = None,
+        draw_first_epoch: bool = False,
+        caption: str = "",
+    ) -> None:
+        check_options(
+            contributions=contributions,
+            log_scale=log_scale,
+            metrics=metrics,
+            loss_weights=loss_weights,
+            columns=columns,
+            panel_size=panel_size,
+            dpi=dpi,
+            display=display,
+            on_frame=on_frame,
+            draw_first_epoch=draw_first_epoch,
+            caption=caption,
+        )
+        self.contributions, self.log_scale, self.metrics = contributions, log_scale, metrics
+        self.loss_weights = loss_weights
+        self.columns = columns
+        self.panel_size = (float(panel_size[0]), float(panel_size[1]))
+        self.dpi, self.display, self.on_frame = dpi, display, on_frame
+        self.draw_first_epoch, self.caption = draw_first_epoch, caption
+        self.budget = RedrawBudget(min_interval=min_interval, max_overhead=max_overhead)
+        self.output_names: Sequence[str] | None = None
+        self.weights_source: Callable[[], Any] | None = None
+        self.lock = threading.RLock()
+        self._handle = None  # IPython DisplayHandle of the current run
+        self._cell_end = CellEndHook(self._after_cell)
+        self._training_thread: threading.Thread | None = None
+        self._training = False
+        self.planned_epochs: int | None = None
+        self._drawing: PanelFigure | None = None
+        self.panels: tuple[Panel, ...] = ()
+        self._stale = False  # data newer than the figure's artists
+        self._unsent = False  # data newer than the newest frame
+        self._reset()
+
+    def _reset(self) -> None:
+        self.log = LossHistory()
+        self.redraws = 0
+        self.redraw_seconds = 0.0
+        self.epochs_drawn = 0
+
+    # ------------------------------------------------------------------ a run
+    def begin(self, planned_epochs: int | None) -> None:
+        """Start a new run: clear the history, open a display handle if frames are shown."""
+        with self.lock:
+            self._reset()  # the figure stays: a later run with the same panels reuses it
+            self._stale = self._unsent = False
+            self.planned_epochs = planned_epochs
+            self._training_thread = threading.current_thread()
+            self._training = True
+            self.budget.start(time.perf_counter(), time.process_time())
+            self._handle = None
+            if self.display or (self.display is None and in_jupyter()):
+                self._handle = open_handle()
+            if self.frames_wanted():
+                self._cell_end.listen()
+
+    def epoch_ended(self, epoch: int, logs: Mapping[str, Any]) -> None:
+        """Record an epoch and send a frame if one is due."""
+        with self.lock:
+            self.record(epoch, logs)
+            if not self.frames_wanted():
+                return
+            first = self.draw_first_epoch and self.epochs_drawn == 0
+            if first or self.budget.due(time.perf_counter(), time.process_time()):
+                self.send_frame()
+
+    def finish(self) -> None:
+        """Draw the final frame (if anything is new) and stop listening for the cell's end."""
+        with self.lock:
+            self._training = False
+            if self.frames_wanted() and self._unsent:
+                self.send_frame()
+            self._cell_end.stop()
+
+    def redraw(self) -> None:
+        """Draw a frame now, outside the budget; safe to call from any thread."""
+        with self.lock:
+            if self.frames_wanted() and self.log.epochs:
+                self.send_frame()
+            else:
+                self.sync()
+
+    # ------------------------------------------------------------------ recording
+    def record(self, epoch: int, logs: Mapping[str, Any]) -> None:
+        """Add one epoch's logs (and the loss weights in use) and re-plan the panels."""
+        self.log.record(epoch, logs)
+        heads = self.log.heads(self.output_names)
+        if self.contributions:
+            self.log.weights[-1] = self._current_weights(heads)
+        panels = plan_panels(
+            self.log, heads, contributions=self.contributions, metrics=self.metrics
+        )
+        if panels != self.panels:
+            self.panels = panels
+            self._drawing = None  # rebuilt by sync() with the new panels
+        self._stale = self._unsent = True
+
+    def _current_weights(self, heads: list[str]) -> dict[str, float] | None:
+        """The loss weight of each head now, or None when they cannot be known."""
+        source = self.loss_weights
+        try:
+            if callable(source):
+                source = source()
+            elif source is None and self.weights_source is not None:
+                source = self.weights_source()
+                if source == "all ones":
+                    return dict.fromkeys(heads, 1.0)
+            if source is None:
+                return None
+            return weights_by_head(source, heads, self.output_names)
+        except (TypeError, ValueError, KeyError, IndexError):
+            return None
+
+    # ------------------------------------------------------------------ drawing
+    def frames_wanted(self) -> bool:
+        """Whether frames go anywhere (a display handle or ``on_frame``)."""
+        return self._handle is not None or self.on_frame is not None
+
+    @property
+    def figure(self):
+        """The figure with every recorded epoch drawn in; None before the first epoch."""
+        with self.lock:
+            self.sync()
+            return self._drawing.figure if self._drawing is not None else None
+
+    def sync(self) -> None:
+        """Bring the figure up to date with the recorded epochs."""
+        if not self._stale or not self.panels:
+            return
+        if self._drawing is None:
+            self._drawing = PanelFigure(
+                self.panels,
+                columns=self.columns,
+                panel_size=self.panel_size,
+                dpi=self.dpi,
+                log_scale=self.log_scale,
+                validation=self.log.has_validation(),
+                caption=self.caption,
+            )
+        self._drawing.sync(self.log, self.planned_epochs)
+        self._stale = False
+
+    def to_png(self) -> bytes:
+        """Render the figure, every recorded epoch included, to PNG bytes."""
+        with self.lock:
+            if not self.log.epochs:
+                raise ValueError(
+                    "nothing to draw yet: no epoch has been recorded. Train with this "
+                    "callback, or build the plot with LiveLossPlot.from_history(history)."
+                )
+            self.sync()
+            return self._drawing.to_png()
+
+    def send_frame(self) -> None:
+        """Render a frame and hand it to the display handle and ``on_frame``."""
+        start = time.perf_counter()
+        png = self.to_png()
+        if self._handle is not None:
+            self._handle.update(frame_bundle(png), raw=True)
+        if self.on_frame is not None:
+            self.on_frame(png)
+        end = time.perf_counter()
+        if self._training:
+            self.budget.record(start, end)
+        self.redraws += 1
+        self.redraw_seconds += end - start
+        self.epochs_drawn = len(self.log.epochs)
+        self._unsent = False
+
+    def mimebundle(self, text: str) -> dict[str, str]:
+        """``text/plain`` plus the figure as PNG once an epoch is recorded."""
+        data = {"text/plain": text}
+        if self.log.epochs:
+            data["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
+        return data
+
+    def _after_cell(self, *args: Any) -> None:
+        """IPython's ``post_run_cell``: if training was interrupted here, draw the last frame.
+
+        Keras does not call ``on_train_end`` when ``fit`` raises, so without this the
+        figure would stop at whatever frame the budget last allowed. A run still going on
+        another thread is left alone: it finishes the plot itself (or, if that thread died
+        with an error, the first cell to end afterwards does).
+        """
+        with self.lock:
+            thread = self._training_thread
+            if self._training and thread is not threading.current_thread() and thread.is_alive():
+                return
+            self.finish()
