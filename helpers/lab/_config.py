@@ -1,0 +1,185 @@
+"""What a lab trains on: the data by head, the losses, metrics and optimizer, checked once.
+
+:func:`make_config` turns the constructor's flexible arguments into a frozen
+:class:`LabConfig`, so the trainer never has to guess what it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from helpers._validate import check_float, check_int
+
+__all__ = ["LabConfig", "make_config"]
+
+_POSTS_HEADS = ("age", "income", "gender")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """The lab's fixed set-up: heads, data, losses, metrics and batching."""
+
+    heads: tuple[str, ...]
+    x_train: Any
+    y_train: dict[str, np.ndarray]
+    x_test: Any
+    y_test: dict[str, np.ndarray]
+    loss: dict[str, Any]
+    metrics: dict[str, Any]
+    head_metrics: dict[str, str]
+    optimizer: Callable[[], Any]
+    batch_size: int
+    steps_per_execution: int
+    jit_compile: Any
+
+
+def make_config(
+    model: Any,
+    data: Any,
+    *,
+    loss: Mapping[str, Any] | None,
+    metrics: Mapping[str, Any] | None,
+    optimizer: Any,
+    batch_size: int,
+    steps_per_execution: int,
+    jit_compile: Any,
+    test_fraction: float,
+) -> LabConfig:
+    """Check the lab's arguments against ``model`` and return them as a :class:`LabConfig`."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"build_model must return a keras.Model, got {type(model).__name__}")
+    heads = tuple(model.output_names or ())
+    if len(heads) < 2:
+        raise ValueError(
+            f"the lab needs a model with at least two named outputs, got {list(heads)}; "
+            "give each output layer a name (Dense(1, name='age'))"
+        )
+    test_fraction = check_float("test_fraction", test_fraction, low=0.01, high=0.99)
+    (x_train, y_train), (x_test, y_test) = _unpack_data(data, test_fraction)
+    y_train = _targets_by_head(y_train, heads, "training")
+    y_test = _targets_by_head(y_test, heads, "held-out")
+    loss = dict(loss) if loss is not None else _default_loss(heads, y_train)
+    metrics = dict(metrics) if metrics is not None else _default_metrics(loss)
+    unknown = sorted(set(metrics) - set(heads))
+    if unknown:
+        raise ValueError(f"metrics name unknown heads {unknown}; the heads are {list(heads)}")
+    return LabConfig(
+        heads=heads,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        loss=loss,
+        metrics=metrics,
+        head_metrics={h: _head_metric(h, metrics.get(h)) for h in heads},
+        optimizer=_optimizer_factory(optimizer),
+        batch_size=check_int("batch_size", batch_size, low=1, high=1_000_000),
+        steps_per_execution=check_int(
+            "steps_per_execution", steps_per_execution, low=1, high=10_000
+        ),
+        jit_compile=jit_compile,
+    )
+
+
+def _unpack_data(data: Any, test_fraction: float):
+    """Return ((x_train, y_train), (x_test, y_test)) from the forms the lab accepts."""
+    if data is None:
+        from helpers.data.posts import make_posts
+
+        data = make_posts(3000, standardize_age=True, seed=0)
+    if hasattr(data, "posts") and hasattr(data, "split"):
+        train, test = data.split(test_fraction)
+        return (train.posts, dict(train.targets)), (test.posts, dict(test.targets))
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        first, second = data
+        if hasattr(first, "posts") and hasattr(second, "posts"):
+            return (first.posts, dict(first.targets)), (second.posts, dict(second.targets))
+        if all(isinstance(p, (tuple, list)) and len(p) == 2 for p in data):
+            return tuple(first), tuple(second)
+    raise TypeError(
+        "data must be a Posts (from helpers.data.make_posts), a (train, test) pair of Posts, "
+        f"or ((x_train, y_train), (x_test, y_test)); got {type(data).__name__}"
+    )
+
+
+def _targets_by_head(y: Any, heads: Sequence[str], which: str) -> dict[str, np.ndarray]:
+    if isinstance(y, Mapping):
+        missing = [h for h in heads if h not in y]
+        if missing:
+            raise ValueError(
+                f"{which} targets lack heads {missing}; the model's heads are {list(heads)}"
+            )
+        return {h: np.asarray(y[h]) for h in heads}
+    if isinstance(y, (list, tuple)) and len(y) == len(heads):
+        return {h: np.asarray(t) for h, t in zip(heads, y, strict=True)}
+    raise ValueError(
+        f"{which} targets must be a dict keyed by output name or a list of {len(heads)} arrays "
+        f"in the order {list(heads)}"
+    )
+
+
+def _default_loss(heads: Sequence[str], y: Mapping[str, np.ndarray]) -> dict[str, str]:
+    if tuple(sorted(heads)) != tuple(sorted(_POSTS_HEADS)):
+        raise ValueError(
+            f"give loss={{...}} with one loss per head for a model with heads {list(heads)}; "
+            "the lab only knows the posts model's losses"
+        )
+    income = (
+        "categorical_crossentropy"
+        if np.ndim(y["income"]) == 2
+        else "sparse_categorical_crossentropy"
+    )
+    return {"age": "mse", "income": income, "gender": "binary_crossentropy"}
+
+
+def _default_metrics(loss: Mapping[str, Any]) -> dict[str, list[str]]:
+    metrics = {}
+    for head, fn in loss.items():
+        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "")
+        if "crossentropy" in name:
+            metrics[head] = ["accuracy"]
+        elif name in ("mse", "mean_squared_error", "mae", "mean_absolute_error", "huber"):
+            metrics[head] = ["mae"]
+    return metrics
+
+
+def _head_metric(head: str, metrics: Any) -> str:
+    """The evaluate() key of a head's first metric (or its loss when it has none)."""
+    if isinstance(metrics, (list, tuple)) and metrics:
+        metrics = metrics[0]
+    if metrics is None or (isinstance(metrics, (list, tuple)) and not metrics):
+        return f"{head}_loss"
+    if isinstance(metrics, str):
+        name = {"acc": "accuracy", "mean_absolute_error": "mae"}.get(metrics, metrics)
+    else:
+        name = getattr(metrics, "name", None) or getattr(metrics, "__name__", str(metrics))
+    return f"{head}_{name}"
+
+
+def _optimizer_factory(optimizer: Any) -> Callable[[], Any]:
+    """A function returning the lab's optimizer (checked now, called once by the trainer)."""
+    import keras
+
+    if optimizer is None:
+        return lambda: keras.optimizers.Adam(learning_rate=0.02)
+    if isinstance(optimizer, (str, keras.optimizers.Optimizer)):
+        return lambda: optimizer
+    if callable(optimizer):
+
+        def made():
+            value = optimizer()
+            if not isinstance(value, keras.optimizers.Optimizer):
+                raise TypeError(f"optimizer() must return a keras optimizer, got {value!r}")
+            return value
+
+        return made
+    raise TypeError(
+        "optimizer must be a name ('adam'), a keras optimizer or a function returning one, "
+        f"got {optimizer!r}"
+    )

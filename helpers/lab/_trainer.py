@@ -1,0 +1,193 @@
+"""The lab's trainer: the only part of the lab that talks to Keras.
+
+It compiles the model once with its loss weights held in variables
+(:mod:`helpers.lossweights`), keeps a snapshot of the initial parameters and optimizer
+state so every run starts from the same point, trains one run at a time, and reports
+each epoch to the state through :class:`~helpers.lab._runs.RunHooks` only.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from helpers.env import quiet_keras_import
+from helpers.lossweights import LossWeights
+
+from ._config import LabConfig
+from ._runs import Run, RunHooks, RunRequest, diverged_text
+
+keras = quiet_keras_import()
+
+__all__ = ["RunControl", "Snapshot", "Trainer"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The model's parameters and the optimizer's state, as NumPy arrays."""
+
+    parameters: list[Any]
+    optimizer_state: list[Any]
+
+
+class Trainer:
+    """Compile once, restore the snapshot before every run, fit, evaluate.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The uncompiled model.
+    config : LabConfig
+        Data, losses, metrics and batching.
+    weights : dict of str to float
+        The loss weights to start with.
+    curves : keras.callbacks.Callback, optional
+        The live plot, added to a run's callbacks when it asks to be drawn.
+
+    Attributes
+    ----------
+    initial_losses : dict of str to float
+        Each head's unweighted training loss at the initial parameters.
+    snapshot : Snapshot
+        What every run starts from.
+    """
+
+    def __init__(
+        self, model: Any, config: LabConfig, weights: Mapping[str, float], curves: Any = None
+    ) -> None:
+        self.model, self.config, self.curves = model, config, curves
+        self.loss_weights = LossWeights(config.heads, dict(weights))
+        compile_options = {"steps_per_execution": config.steps_per_execution}
+        if config.jit_compile != "auto":
+            compile_options["jit_compile"] = config.jit_compile
+        self.loss_weights.compile(
+            model,
+            loss=config.loss,
+            optimizer=config.optimizer(),
+            metrics=config.metrics,
+            **compile_options,
+        )
+        self.lock = threading.Lock()  # one thread uses the model at a time
+        model.optimizer.build(model.trainable_variables)
+        self.snapshot = Snapshot(
+            parameters=[v.numpy() for v in model.weights],
+            optimizer_state=[v.numpy() for v in model.optimizer.variables],
+        )
+        scores = model.evaluate(
+            config.x_train,
+            config.y_train,
+            batch_size=config.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+        self.initial_losses = {h: float(scores[f"{h}_loss"]) for h in config.heads}
+        # Trace the training and evaluation steps now, so no Train press waits for it.
+        self._fit(epochs=1, callbacks=[])
+        self._restore_snapshot()
+        self.evaluate()
+
+    @property
+    def test_data(self) -> tuple[Any, dict[str, Any]]:
+        """The held-out inputs and targets."""
+        return self.config.x_test, self.config.y_test
+
+    def weights_in_use(self) -> dict[str, float]:
+        """The loss weights the compiled loss reads now."""
+        return self.loss_weights.values()
+
+    def restore(self, weights: Mapping[str, float]) -> None:
+        """Put the model back at its snapshot and the loss weights at ``weights``."""
+        with self.lock:
+            self._restore_snapshot()
+            self.loss_weights.assign(weights)
+
+    def evaluate(self) -> dict[str, float]:
+        """Held-out metrics, named as ``evaluate(..., return_dict=True)`` names them."""
+        scores = self.model.evaluate(
+            self.config.x_test,
+            self.config.y_test,
+            batch_size=self.config.batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+        return {k: float(v) for k, v in scores.items()}
+
+    def run(self, request: RunRequest, run: Run, hooks: RunHooks) -> None:
+        """Train ``run`` from the snapshot as ``request`` asks; set its status and metrics."""
+        with self.lock:
+            self._restore_snapshot()
+            self.loss_weights.assign(request.weights)
+            run.final_weights = dict(request.weights)
+            callbacks = [RunControl(run, request, hooks, self.loss_weights)]
+            if request.draw and self.curves is not None:
+                callbacks.append(self.curves)
+            self._fit(epochs=request.epochs, callbacks=callbacks)
+            if run.status != "diverged":
+                scores = self.evaluate()
+                if all(math.isfinite(v) for v in scores.values()):
+                    run.metrics = scores
+                else:
+                    run.status = "diverged"
+                    run.message = diverged_text(run, "the held-out loss is NaN")
+            if run.status == "diverged":
+                self._restore_snapshot()
+            else:
+                run.finish(stopped=request.stop.is_set())
+
+    def _fit(self, *, epochs: int, callbacks: list[Any]) -> None:
+        self.model.fit(
+            self.config.x_train,
+            self.config.y_train,
+            batch_size=self.config.batch_size,
+            epochs=epochs,
+            verbose=0,
+            shuffle=False,  # the same batches in the same order in every run
+            callbacks=callbacks,
+        )
+
+    def _restore_snapshot(self) -> None:
+        for variable, value in zip(self.model.weights, self.snapshot.parameters, strict=True):
+            variable.assign(value)
+        variables = self.model.optimizer.variables
+        for variable, value in zip(variables, self.snapshot.optimizer_state, strict=True):
+            variable.assign(value)
+
+
+class RunControl(keras.callbacks.Callback):
+    """Applies live weight changes, honours Stop, spots divergence, reports each epoch."""
+
+    async_safe = True  # on_train_batch_end only reads an Event and sets a flag
+
+    def __init__(
+        self, run: Run, request: RunRequest, hooks: RunHooks, loss_weights: LossWeights
+    ) -> None:
+        super().__init__()
+        self.run, self.request, self.hooks, self.loss_weights = run, request, hooks, loss_weights
+        self._epoch_started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        pending = self.hooks.take_pending() if self.request.live else None
+        if pending is not None and pending != self.run.final_weights:
+            self.loss_weights.assign(pending)
+            self.run.final_weights = dict(pending)
+            self.run.weight_changes.append((epoch + 1, dict(pending)))
+        self.hooks.epoch_begun(self.run, epoch + 1)
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.request.stop.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        values = self.run.record_epoch(logs or {}, time.perf_counter() - self._epoch_started)
+        if not all(math.isfinite(v) for v in values.values()):
+            self.run.status = "diverged"
+            self.run.message = diverged_text(self.run, "the training loss became NaN or infinite")
+            self.model.stop_training = True
+        if self.request.stop.is_set():
+            self.model.stop_training = True
+        self.hooks.epoch_ended(self.run)

@@ -1,0 +1,229 @@
+"""The lab's widgets: the only module in ``helpers`` that imports ipywidgets.
+
+:class:`LabView` builds the controls (with the stable ``lw-*`` CSS classes), wires each
+to one :class:`~helpers.lab._state.LabState` method, and redraws itself when the state
+tells it something changed (it implements :class:`~helpers.lab._runs.LabListener`). It
+never reads state back out of widget text.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from ._runs import SLIDER_MAX, SLIDER_MIN, Run, runs_table, weight_text
+
+__all__ = ["LabView", "table_html"]
+
+# A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
+SLIDER_STEP = 0.05
+MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
+
+
+class LabView:
+    """Sliders, mode, epochs, Train / Stop / Reset / Balance, status, plot and runs table."""
+
+    def __init__(self, state: Any, heads: Sequence[str], head_metrics: Mapping[str, str]):
+        self.state, self.heads, self.head_metrics = state, tuple(heads), dict(head_metrics)
+        self._showing = False  # True while the view itself sets widget values
+        self.sliders = {h: self._slider(h, state.weights[h]) for h in self.heads}
+        self.mode = widgets.ToggleButtons(
+            options=MODE_OPTIONS,
+            value=state.button_mode,
+            tooltips=[
+                "every Train starts from the same initial weights",
+                "sliders change the running model's loss weights from the next epoch",
+            ],
+            style={"button_width": "80px"},
+        )
+        self.mode.add_class("lw-mode")
+        self.mode.observe(self._mode_chosen, names="value")
+        self.epochs_box = widgets.BoundedIntText(
+            value=state.button_epochs[state.button_mode],
+            min=1,
+            max=100_000,
+            description="epochs",
+            layout=widgets.Layout(width="160px"),
+        )
+        self.epochs_box.add_class("lw-epochs")
+        self.epochs_box.observe(self._epochs_typed, names="value")
+        self.buttons = {
+            "train": _button("Train", "lw-train", "success", "train with the sliders' weights"),
+            "stop": _button("Stop", "lw-stop", "danger", "stop at the end of this batch"),
+            "reset": _button("Reset", "lw-reset", "", "sliders and model back to the start"),
+            "balance": _button(
+                "Balance",
+                "lw-balance",
+                "info",
+                "weights that give every head an equal share of the initial loss",
+            ),
+        }
+        self.buttons["train"].on_click(lambda _: state.press_train())
+        self.buttons["stop"].on_click(lambda _: state.stop(wait=False))
+        self.buttons["reset"].on_click(lambda _: state.closed or state.reset())
+        self.buttons["balance"].on_click(lambda _: state.closed or state.balance())
+        self.buttons["stop"].disabled = True
+        self.status = _html("lw-status", html.escape(state.status_text()))
+        self.message = _html("lw-message", "")
+        self.plot = widgets.Image(
+            format="png", layout=widgets.Layout(display="none", max_width="100%")
+        )
+        self.plot.add_class("lw-plot")
+        self.table = _html("lw-runs", table_html([], self.heads, self.head_metrics))
+        controls = widgets.VBox(
+            [self.mode, self.epochs_box, widgets.HBox(list(self.buttons.values()))]
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([widgets.VBox(list(self.sliders.values())), controls]),
+                self.status,
+                self.message,
+                self.plot,
+                self.table,
+            ]
+        )
+        self.widget.add_class("lw-lab")
+
+    def _slider(self, head: str, value: float):
+        slider = widgets.FloatLogSlider(
+            value=value,
+            base=10,
+            min=math.log10(SLIDER_MIN),
+            max=math.log10(SLIDER_MAX),
+            step=SLIDER_STEP,
+            description=head,
+            readout_format=".3g",
+            continuous_update=False,
+            tooltip=f"{head} loss weight, {SLIDER_MIN:g} to {SLIDER_MAX:g} (log scale)",
+            layout=widgets.Layout(width="360px"),
+        )
+        slider.add_class("lw-slider")
+        slider.add_class(f"lw-slider-{head}")
+        slider.observe(functools.partial(self._slider_moved, head), names="value")
+        return slider
+
+    # ------------------------------------------------------------------ widgets -> state
+    def _slider_moved(self, head: str, change: dict) -> None:
+        if not self._showing:
+            self.state.slider_moved(head, change["new"])
+
+    def _mode_chosen(self, change: dict) -> None:
+        if self._showing:
+            return
+        self.state.set_button_mode(change["new"])
+        self._show(self.epochs_box, "value", self.state.button_epochs[change["new"]])
+
+    def _epochs_typed(self, change: dict) -> None:
+        if not self._showing:
+            self.state.set_button_epochs(int(change["new"]))
+
+    # ------------------------------------------------------------------ state -> widgets
+    def weights_changed(self, weights: Mapping[str, float]) -> None:
+        for head, slider in self.sliders.items():
+            self._show(slider, "value", weights[head])
+
+    def status_changed(self, text: str) -> None:
+        self.status.value = html.escape(text)
+
+    def message_changed(self, text: str) -> None:
+        self.message.value = html.escape(text)
+
+    def runs_changed(self, runs: Sequence[Run]) -> None:
+        self.table.value = table_html(runs, self.heads, self.head_metrics)
+
+    def running_changed(self, run: Run | None) -> None:
+        """While a run trains, Train and its settings are off and show that run's mode."""
+        busy = run is not None
+        self.buttons["train"].disabled = busy
+        self.buttons["stop"].disabled = not busy
+        self.mode.disabled = busy
+        self.epochs_box.disabled = busy
+        mode = ("live" if run.mode == "live" else "retrain") if busy else self.state.button_mode
+        self._show(self.mode, "value", mode)
+        epochs = run.epochs if busy else self.state.button_epochs[mode]
+        self._show(self.epochs_box, "value", min(epochs, self.epochs_box.max))
+
+    def reset_done(self) -> None:
+        self.plot.layout.display = "none"
+
+    def retired(self, text: str) -> None:
+        for control in [*self.sliders.values(), self.mode, self.epochs_box]:
+            control.disabled = True
+        for button in self.buttons.values():
+            button.disabled = True
+        self.message.value = f"<b>{html.escape(text)}</b>"
+        self.widget.add_class("lw-retired")
+
+    def show_frame(self, png: bytes) -> None:
+        """A new frame of the live curves (called on the drawing thread)."""
+        self.plot.value = png
+        if self.plot.layout.display == "none":
+            self.plot.layout.display = None
+
+    def close(self) -> None:
+        """Close every widget (their front-end views go away)."""
+        for w in [
+            *self.sliders.values(),
+            self.mode,
+            self.epochs_box,
+            *self.buttons.values(),
+            self.status,
+            self.message,
+            self.plot,
+            self.table,
+            self.widget,
+        ]:
+            w.close()
+
+    def _show(self, widget: Any, name: str, value: Any) -> None:
+        """Set a widget's value without treating it as the learner's input."""
+        self._showing = True
+        try:
+            setattr(widget, name, value)
+        finally:
+            self._showing = False
+
+
+def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[str, str]) -> str:
+    """The runs table, newest run first, in a box that scrolls after about six rows."""
+    if not runs:
+        return "<i>No runs yet: press Train.</i>"
+    rows = runs_table(runs, heads, head_metrics)
+    metric_cols = list(head_metrics.values())
+    head = "".join(
+        f"<th>{html.escape(c)}</th>"
+        for c in ["run", "mode", *(f"weight {h}" for h in heads), *metric_cols, "status"]
+    )
+    body = []
+    for run, row in reversed(list(zip(runs, rows, strict=True))):
+        cells = [str(row["run"]), row["mode"], *(weight_text(run, h) for h in heads)]
+        cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
+        cells.append(row["status"])
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (
+        "<style>.lw-runs-table th, .lw-runs-table td {padding: 1px 10px; text-align: right}"
+        " .lw-runs-table th {border-bottom: 1px solid #999; position: sticky; top: 0;"
+        " background: var(--jp-layout-color1, white)}</style>"
+        "<div>Runs, newest first (metrics on held-out data):</div>"
+        '<div class="lw-runs-scroll" style="max-height: 12em; overflow-y: auto">'
+        '<table class="lw-runs-table" style="border-collapse:collapse">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _button(label: str, css: str, style: str, tooltip: str):
+    button = widgets.Button(description=label, button_style=style, tooltip=tooltip)
+    button.layout.width = "90px"
+    button.add_class(css)
+    return button
+
+
+def _html(css: str, value: str):
+    widget = widgets.HTML(value=value)
+    widget.add_class(css)
+    return widget
