@@ -8,10 +8,23 @@ touched.
 - :func:`make_clusters`: feature vectors in classes (lesson 01's MLP).
 - :func:`make_qa`: bAbI-style stories, questions and one-word answers (lesson 02's QA model).
 - :func:`make_posts`: posts as token ids with age, income and gender targets (lesson 03).
+- :func:`make_shapes`: grey images of six shapes in noise (lesson 05's Inception and
+  residual models).
 """
 
 from .clusters import Clusters, make_clusters
 from .posts import Posts, make_posts
 from .qa import QA, make_qa
+from .shapes import SHAPES, Shapes, make_shapes
 
-__all__ = ["QA", "Clusters", "Posts", "make_clusters", "make_posts", "make_qa"]
+__all__ = [
+    "QA",
+    "SHAPES",
+    "Clusters",
+    "Posts",
+    "Shapes",
+    "make_clusters",
+    "make_posts",
+    "make_qa",
+    "make_shapes",
+]
