@@ -91,7 +91,7 @@ def test_train_returns_held_out_metrics_named_as_evaluate_names_them(lab):
         "income": "income_accuracy",
         "gender": "gender_accuracy",
     }
-    expected = lab.model.evaluate(lab._x_test, lab._y_test, verbose=0, return_dict=True)
+    expected = lab.model.evaluate(*lab.trainer.test_data, verbose=0, return_dict=True)
     assert set(scores) == set(expected)
     assert scores["gender_accuracy"] == pytest.approx(expected["gender_accuracy"])
     assert lab.runs[-1].metrics == scores
@@ -118,9 +118,9 @@ def test_train_fills_in_heads_left_out_from_the_sliders_and_moves_the_sliders(la
 @pytest.mark.parametrize(
     ("weights", "message"),
     [
-        ({"age": -1.0}, r"loss weight for 'age' must be one of finite numbers >= 0"),
-        ({"income": math.nan}, r"loss weight for 'income' must be one of finite numbers >= 0"),
-        ({"gender": math.inf}, r"loss weight for 'gender' must be one of finite numbers >= 0"),
+        ({"age": -1.0}, r"loss weight for 'age' must be a finite number >= 0, got -1.0"),
+        ({"income": math.nan}, r"loss weight for 'income' must be a finite number >= 0, got nan"),
+        ({"gender": math.inf}, r"loss weight for 'gender' must be a finite number >= 0, got inf"),
         ({"age": 0, "income": 0, "gender": 0}, r"all loss weights are 0"),
         ({"agee": 1.0}, r"unknown head name\(s\) 'agee'.*'age', 'income', 'gender'"),
     ],
@@ -258,9 +258,9 @@ def test_live_changes_reach_the_running_model_from_the_next_epoch_without_a_retr
 def test_switching_to_live_mode_shows_the_live_epochs(lab):
     lab.mode = "live"
     assert lab.mode == "live"
-    assert lab._epochs_box.value == 100
+    assert lab.view.epochs_box.value == 100
     lab.mode = "retrain"
-    assert lab._epochs_box.value == 10
+    assert lab.view.epochs_box.value == 10
 
 
 # ---------------------------------------------------------------------- balance, reset, sweep
@@ -281,7 +281,7 @@ def test_reset_returns_sliders_and_model_to_the_start_and_keeps_the_runs(lab):
     lab.buttons["reset"].click()
     assert lab.weights == {"age": 1.0, "income": 1.0, "gender": 1.0}
     assert [s.value for s in lab.sliders.values()] == [1.0, 1.0, 1.0]
-    for variable, start in zip(lab.model.weights, lab._initial_model_weights, strict=True):
+    for variable, start in zip(lab.model.weights, lab.trainer.snapshot.parameters, strict=True):
         np.testing.assert_array_equal(variable.numpy(), start)
     assert lab.loss_weights.values() == {"age": 1.0, "income": 1.0, "gender": 1.0}
     assert lab.plot.layout.display == "none"
@@ -349,7 +349,7 @@ def test_a_diverging_run_stops_with_a_message_and_leaves_the_lab_usable():
         lab.train(weights={"age": 100}, block=True)
     assert lab.runs[-1].status == "diverged"
     assert lab.runs[-1].metrics is None
-    for variable, start in zip(lab.model.weights, lab._initial_model_weights, strict=True):
+    for variable, start in zip(lab.model.weights, lab.trainer.snapshot.parameters, strict=True):
         np.testing.assert_array_equal(variable.numpy(), start)
 
     lab.train(weights={"age": 100}, epochs=20)  # in the background: no exception, a message
@@ -361,6 +361,27 @@ def test_a_diverging_run_stops_with_a_message_and_leaves_the_lab_usable():
     assert all(math.isfinite(v) for v in scores.values())
     assert "–" in lab.table.value  # the diverged runs have no held-out metrics
     lab.close()
+
+
+# ---------------------------------------------------------------------- what a cell says
+def test_a_code_call_does_what_its_arguments_say_whatever_the_widgets_show():
+    lab = small_lab(epochs=3, live_epochs=50)
+    lab.mode = "live"  # what clicking Live does
+    lab.view.epochs_box.value = 40  # and typing in the epochs box
+    lab.train(weights={"age": 1, "income": 1, "gender": 1}, block=True)
+    run = lab.runs[-1]
+    assert (run.mode, run.epochs, run.epochs_run) == ("retrain", 3, 3)
+    assert lab.mode == "live" and lab.view.epochs_box.value == 40  # the widgets keep theirs
+    lab.close()
+
+
+def test_building_the_lab_again_gives_the_same_numbers():
+    weights = {"age": 0.25, "income": 1, "gender": 10}
+    first = small_lab().train(weights=weights, epochs=2, block=True)
+    keras.random.uniform((3,))  # other work in between moves the global random state
+    np.random.default_rng().random()
+    again = small_lab().train(weights=weights, epochs=2, block=True)
+    assert again == pytest.approx(first, abs=1e-6)
 
 
 # ---------------------------------------------------------------------- re-runs and close
@@ -513,6 +534,17 @@ def test_in_a_kernel_widget_events_reach_a_run_and_nothing_prints_into_other_cel
         widget_event(stop_id, {"method": "custom", "content": {"event": "click"}})
         outputs = run_cell("print(lab.wait(timeout=30).status, 'in', run.mode, 'mode')")
         assert outputs == [{"name": "stdout", "text": "stopped in live mode\n"}], outputs
+        same_cell = "twice = LossWeightLab(data=make_posts(640, seed=0), epochs=2)\n"
+        run_cell(same_cell + "old = twice\n")
+        run_cell(same_cell)  # the same cell, run again
+        outputs = run_cell(
+            "print(old.buttons['train'].disabled, twice.buttons['train'].disabled)\n"
+            "try:\n"
+            "    old.train(block=True)\n"
+            "except RuntimeError as error:\n"
+            "    print('old:', error)\n"
+        )
+        assert outputs[0]["text"].startswith("True False\nold: This lab was replaced"), outputs
         outputs = run_cell(
             "lab.train(mode='live', epochs=100_000)\n"
             "lab = LossWeightLab(data=make_posts(640, seed=0))  # the cell, re-run\n"

@@ -1,0 +1,120 @@
+"""The lab's widgets against a fake state: wiring, classes, the runs table. No training."""
+
+import pytest
+
+from helpers.lab._runs import Run
+from helpers.lab._view import LabView, table_html
+
+HEADS = ("age", "income", "gender")
+METRICS = {"age": "age_mae", "income": "income_accuracy", "gender": "gender_accuracy"}
+
+
+class FakeState:
+    """Records what the view calls; holds what the view reads."""
+
+    def __init__(self):
+        self.calls = []
+        self.weights = dict.fromkeys(HEADS, 1.0)
+        self.button_mode = "retrain"
+        self.button_epochs = {"retrain": 10, "live": 100}
+        self.closed = False
+
+    def status_text(self):
+        return "loss weights in use: age=1, income=1, gender=1"
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, *args))
+
+    def set_button_mode(self, mode):
+        self.calls.append(("set_button_mode", mode))
+        self.button_mode = mode
+
+
+@pytest.fixture
+def view():
+    state = FakeState()
+    return LabView(state, HEADS, METRICS), state
+
+
+def all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from all_widgets(child)
+
+
+def test_widgets_carry_stable_css_classes_and_sliders_span_the_lab_range(view):
+    v, _ = view
+    classes = {c for w in all_widgets(v.widget) for c in w._dom_classes}
+    expected = {f"lw-slider-{h}" for h in HEADS} | {
+        "lw-train", "lw-stop", "lw-reset", "lw-balance", "lw-plot", "lw-runs", "lw-status",
+        "lw-mode", "lw-epochs", "lw-message", "lw-lab",
+    }  # fmt: skip
+    assert expected <= classes
+    for slider in v.sliders.values():
+        assert (slider.min, slider.max, slider.base) == (-3, 2, 10)
+        assert 60 <= (slider.max - slider.min) / slider.step <= 150  # arrow keys cross it quickly
+
+
+def test_each_control_calls_one_state_method(view):
+    v, state = view
+    v.sliders["gender"].value = 5.0
+    v.buttons["train"].click()
+    v.buttons["stop"].click()
+    v.buttons["reset"].click()
+    v.buttons["balance"].click()
+    v.mode.value = "live"
+    v.epochs_box.value = 7
+    names = [c[0] for c in state.calls]
+    assert names == [
+        "slider_moved", "press_train", "stop", "reset", "balance", "set_button_mode",
+        "set_button_epochs",
+    ]  # fmt: skip
+    assert state.calls[0] == ("slider_moved", "gender", 5.0)
+    assert v.epochs_box.value == 7
+
+
+def test_switching_mode_shows_that_modes_epochs_without_changing_them(view):
+    v, state = view
+    v.mode.value = "live"
+    assert v.epochs_box.value == 100
+    assert ("set_button_epochs", 100) not in state.calls
+
+
+def test_weights_shown_by_the_state_do_not_come_back_as_slider_moves(view):
+    v, state = view
+    v.weights_changed({"age": 0.5, "income": 2.0, "gender": 3.0})
+    assert v.sliders["income"].value == pytest.approx(2.0)
+    assert state.calls == []
+
+
+def test_while_a_run_trains_train_is_off_and_the_mode_shows_the_runs_mode(view):
+    v, state = view
+    run = Run(1, "live", dict.fromkeys(HEADS, 1.0), 40)
+    v.running_changed(run)
+    assert v.buttons["train"].disabled and not v.buttons["stop"].disabled
+    assert (v.mode.value, v.epochs_box.value, v.mode.disabled) == ("live", 40, True)
+    assert state.calls == []  # showing the run's mode is not a learner's choice
+    v.running_changed(None)
+    assert not v.buttons["train"].disabled and v.buttons["stop"].disabled
+    assert (v.mode.value, v.epochs_box.value) == ("retrain", 10)
+
+
+def test_a_retired_lab_disables_every_control_and_says_why(view):
+    v, _ = view
+    v.retired("This lab was replaced.")
+    assert all(b.disabled for b in v.buttons.values())
+    assert all(s.disabled for s in v.sliders.values())
+    assert "This lab was replaced." in v.message.value
+
+
+def test_the_runs_table_puts_the_newest_run_first_and_shows_live_changes():
+    old = Run(1, "retrain", {"age": 0.25, "income": 1.0, "gender": 10.0}, 10, status="done")
+    old.metrics = {"age_mae": 0.4, "income_accuracy": 0.7, "gender_accuracy": 0.9}
+    live = Run(2, "live", {"age": 1.0, "income": 1.0, "gender": 1.69}, 20, status="stopped")
+    live.weight_changes = [(11, {"age": 1.0, "income": 1.0, "gender": 100.0})]
+    html = table_html([old, live], HEADS, METRICS)
+    assert html.index("<td>2</td>") < html.index("<td>1</td>")
+    assert "<td>1.69 → 100 (epoch 11)</td>" in html
+    assert "<td>1</td><td>retrain</td><td>0.25</td><td>1</td><td>10</td>" in html
+    assert "overflow-y: auto" in html and "held-out" in html
+    assert "–" in html  # the live run has no held-out metrics
