@@ -534,8 +534,11 @@ def test_in_a_kernel_widget_events_reach_a_run_and_nothing_prints_into_other_cel
         widget_event(stop_id, {"method": "custom", "content": {"event": "click"}})
         outputs = run_cell("print(lab.wait(timeout=30).status, 'in', run.mode, 'mode')")
         assert outputs == [{"name": "stdout", "text": "stopped in live mode\n"}], outputs
-        same_cell = "twice = LossWeightLab(data=make_posts(640, seed=0), epochs=2)\n"
-        run_cell(same_cell + "old = twice\n")
+        same_cell = (
+            "old = globals().get('twice')\n"
+            "twice = LossWeightLab(data=make_posts(640, seed=0), epochs=2)\n"
+        )
+        run_cell(same_cell)
         run_cell(same_cell)  # the same cell, run again
         outputs = run_cell(
             "print(old.buttons['train'].disabled, twice.buttons['train'].disabled)\n"
