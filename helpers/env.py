@@ -63,6 +63,9 @@ def quiet_keras_import():
 def set_seed(seed: int = 0) -> None:
     """Seed Keras, NumPy and Python's ``random`` so a lesson's results repeat.
 
+    On every backend, including JAX and PyTorch, where Keras imports TensorFlow (when it
+    is installed) to seed it as well: its start-up notes are kept out of standard error.
+
     Parameters
     ----------
     seed : int
@@ -71,4 +74,10 @@ def set_seed(seed: int = 0) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     keras = quiet_keras_import()
-    keras.utils.set_random_seed(seed)
+    if "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+    else:
+        # On the JAX and PyTorch backends Keras seeds TensorFlow too when it is
+        # installed, importing it here: keep its C++ start-up notes out of the cell.
+        with _stderr_fd_silenced():
+            keras.utils.set_random_seed(seed)

@@ -1,11 +1,26 @@
-"""Loss weights that can change while a multi-output model trains, without a recompile.
+"""Loss weights that can change while a multi-output model trains, on every Keras backend.
 
 ``model.compile(loss_weights=[0.25, 1.0, 10.0])`` bakes the three numbers into the
 traced training step as constants: changing them means compiling again, and the first
 ``fit`` after that traces the step again (about a second for a small model). Here each
 head's weight lives in a non-trainable ``keras.Variable`` that the compiled loss reads
-at every step, so assigning a new value changes the very next step of the running model
-at no extra cost (checked on the TensorFlow backend, the kit's default).
+at every step, so assigning a new value changes the next step at no extra cost.
+
+A variable alone is not enough. TensorFlow reads any variable the traced step uses, but
+JAX's training step is a pure function of the state the trainer passes in: the model's
+own variables, the optimizer's and the metrics'. A variable outside that state is read
+once, while the step is traced, and kept as a constant, so later assignments do nothing.
+:meth:`LossWeights.compile` therefore makes the variables part of the model's tracked
+state (one non-trainable weight per head, like a ``BatchNormalization`` layer's moving
+mean), which every backend's trainer hands to the training step at each call:
+TensorFlow and PyTorch read the variables themselves, JAX receives their values with the
+rest of the model's state. The unweighted ``<head>_loss`` entries of the history stay as
+they are; the total ``loss`` is the weighted sum.
+
+On JAX the trainer reads that state when an epoch starts and writes it back when the
+epoch ends, so assign new weights between epochs: before ``fit``, or from a callback's
+``on_epoch_begin`` or ``on_epoch_end``. An assignment made while an epoch runs would be
+overwritten when that epoch ends. (TensorFlow and PyTorch take it from the next step.)
 
 No widgets and no threads here: :mod:`helpers.lab` builds the sliders on top.
 
@@ -13,7 +28,7 @@ Examples
 --------
 >>> weights = LossWeights(["age", "income", "gender"], {"age": 0.25, "gender": 10})
 >>> weights.compile(model, loss={"age": "mse", "income": ..., "gender": ...})  # doctest: +SKIP
->>> weights.assign({"gender": 1.0})  # the next training step uses the new weight
+>>> weights.assign({"gender": 1.0})  # the next epoch uses the new weight
 {'age': 0.25, 'income': 1.0, 'gender': 1.0}
 """
 
@@ -23,7 +38,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 
-__all__ = ["LossWeights", "balanced_weights", "check_loss_weights"]
+__all__ = ["LossWeights", "attribute_name", "balanced_weights", "check_loss_weights"]
 
 ALLOWED_TEXT = "finite numbers >= 0, at least one of them > 0"
 
@@ -94,7 +109,10 @@ def check_loss_weights(
             )
         value = float(value)
         if math.isnan(value) or math.isinf(value) or value < 0:
-            raise ValueError(f"loss weight for {head!r} must be one of {ALLOWED_TEXT}; got {value}")
+            raise ValueError(
+                f"loss weight for {head!r} must be a finite number >= 0, got {value}; "
+                "use 0 to switch a head's loss off"
+            )
         merged[head] = value
     if not any(merged.values()):
         raise ValueError(
@@ -159,7 +177,7 @@ class LossWeights:
     --------
     >>> weights = LossWeights(["age", "income", "gender"], {"age": 0.25, "gender": 10})
     >>> weights.compile(model, optimizer="adam", loss=losses)  # doctest: +SKIP
-    >>> weights.assign({"gender": 1})  # takes effect at the next training step
+    >>> weights.assign({"gender": 1})  # takes effect from the next epoch
     {'age': 0.25, 'income': 1.0, 'gender': 1.0}
     """
 
@@ -174,9 +192,10 @@ class LossWeights:
             initial = dict.fromkeys(heads, float(initial))
         values = check_loss_weights(initial, heads, current=dict.fromkeys(heads, 1.0))
         self._variables = {
-            h: keras.Variable(values[h], dtype="float32", trainable=False, name=f"loss_weight_{h}")
+            h: keras.Variable(values[h], dtype="float32", trainable=False, name=attribute_name(h))
             for h in heads
         }
+        self._values = values
 
     @property
     def heads(self) -> tuple[str, ...]:
@@ -185,30 +204,48 @@ class LossWeights:
 
     @property
     def variables(self) -> dict[str, object]:
-        """The ``keras.Variable`` of each head (what ``compile`` receives as loss weights)."""
+        """The ``keras.Variable`` of each head (what ``compile`` receives as loss weights).
+
+        Change them with :meth:`assign`, which validates the values and keeps
+        :meth:`values` in step.
+        """
         return dict(self._variables)
 
     def values(self) -> dict[str, float]:
-        """The weights in use now, read back from the variables."""
-        return {h: float(v.numpy()) for h, v in self._variables.items()}
+        """The weights assigned last: the ones the next training epoch uses.
+
+        Safe to call at any time, from any thread, on every backend (on JAX a model's
+        variables hold no value while an epoch runs; this reads none of them).
+        """
+        return dict(self._values)
 
     def check(self, weights: Mapping[str, float]) -> dict[str, float]:
         """Validate ``weights`` (heads left out keep their value) without assigning them."""
-        return check_loss_weights(weights, self._heads, current=self.values())
+        return check_loss_weights(weights, self._heads, current=self._values)
 
     def assign(self, weights: Mapping[str, float]) -> dict[str, float]:
         """Validate and assign new weights; heads left out keep their value.
 
         All values are checked before any is assigned, so a bad value changes nothing.
-        Returns the complete new weights.
+        Assign before ``fit`` or from a callback's ``on_epoch_begin``/``on_epoch_end``:
+        every backend then uses the new weights from the next epoch on. Returns the
+        complete new weights.
         """
         new = self.check(weights)
         for head, value in new.items():
             self._variables[head].assign(value)
-        return new
+        self._values = new
+        return dict(new)
 
     def compile(self, model, *, loss, **compile_kwargs):
-        """Compile ``model`` with these variables as its loss weights, and return it.
+        """Make these variables part of ``model``'s state, compile it with them as its
+        loss weights, and return it.
+
+        Each variable becomes a non-trainable weight of the model, as the attribute
+        ``loss_weight_<head>``: it shows in ``model.non_trainable_weights`` and in the
+        summary's non-trainable parameter count, and every backend's trainer passes it to
+        the training step with the rest of the model's state. Compiling the same model
+        again with other ``LossWeights`` replaces them.
 
         Parameters
         ----------
@@ -217,8 +254,9 @@ class LossWeights:
         loss : dict
             A loss per head, keyed by output name.
         **compile_kwargs
-            Passed to ``model.compile`` (``optimizer``, ``metrics``, ...);
-            ``loss_weights`` is not allowed, since these variables are the weights.
+            Passed to ``model.compile`` (``optimizer``, ``metrics``, ``jit_compile``,
+            ``steps_per_execution``, ...); ``loss_weights`` is not allowed, since these
+            variables are the weights.
         """
         if "loss_weights" in compile_kwargs:
             raise TypeError(
@@ -234,9 +272,32 @@ class LossWeights:
         if not isinstance(loss, Mapping) or sorted(loss) != sorted(self._heads):
             got = sorted(loss) if isinstance(loss, Mapping) else loss
             raise ValueError(f"loss must be a dict with one entry per head {names}, got {got!r}")
+        self._track(model)
         model.compile(loss=dict(loss), loss_weights=self.variables, **compile_kwargs)
         return model
 
+    def _track(self, model) -> None:
+        """Set each variable as an attribute of ``model``, which Keras tracks as state."""
+        for head, variable in self._variables.items():
+            name = attribute_name(head)
+            if getattr(model, name, None) is variable:
+                continue
+            if hasattr(model, name):
+                delattr(model, name)  # a Keras layer stops tracking a deleted variable
+            try:
+                setattr(model, name, variable)
+            except ValueError as exc:  # a built subclassed model refuses new state
+                raise ValueError(
+                    f"cannot add the loss weight of head {head!r} to the state of model "
+                    f"{model.name!r}: {exc} Compile before the model's first call, or build "
+                    "the model with the functional API (keras.Model(inputs, outputs))."
+                ) from exc
+
     def __repr__(self) -> str:
-        text = ", ".join(f"{h}={v:g}" for h, v in self.values().items())
+        text = ", ".join(f"{h}={v:g}" for h, v in self._values.items())
         return f"LossWeights({text})"
+
+
+def attribute_name(head: str) -> str:
+    """The model attribute (and variable name) that holds ``head``'s loss weight."""
+    return f"loss_weight_{head}"

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -31,3 +32,21 @@ def test_stderr_works_again_after_the_quiet_import():
 def test_set_seed_rejects_bad_seeds(bad):
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         set_seed(bad)
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_on_other_backends_the_set_up_cell_leaves_no_tensorflow_lines_on_stderr(backend):
+    # Keras seeds TensorFlow too when it is installed, importing it on these backends.
+    pytest.importorskip(backend)
+    code = (
+        "from helpers.env import quiet_keras_import, set_seed; k = quiet_keras_import(); "
+        "set_seed(0); print(k.backend.backend())"
+    )
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend
+    assert result.stderr == "", result.stderr

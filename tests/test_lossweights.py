@@ -1,4 +1,6 @@
-"""Loss weights in variables: validated, read by the compiled loss, changed without a retrace."""
+"""Loss weights in variables: validated, part of the model's state, read by the compiled loss,
+changed without a retrace (on the backend this process runs; tests/test_backends.py runs the
+backend checks on every installed backend)."""
 
 import math
 import threading
@@ -24,7 +26,7 @@ def test_check_loss_weights_accepts_zero_for_some_heads_and_large_values():
 
 @pytest.mark.parametrize("bad", [-1.0, math.nan, math.inf, -math.inf])
 def test_check_loss_weights_rejects_negative_nan_and_infinite_listing_what_is_allowed(bad):
-    with pytest.raises(ValueError, match=r"loss weight for 'a'.*finite numbers >= 0"):
+    with pytest.raises(ValueError, match=r"loss weight for 'a' must be a finite number >= 0"):
         check_loss_weights({"a": bad, "b": 1.0}, HEADS)
 
 
@@ -181,3 +183,60 @@ def test_an_assignment_from_another_thread_reaches_a_running_fit():
     for epoch, (a, b) in enumerate([(1, 1), (1, 1), (0, 5), (0, 5)]):
         expected = a * logs["a_loss"][epoch] + b * logs["b_loss"][epoch]
         assert logs["loss"][epoch] == pytest.approx(expected, rel=1e-4)
+
+
+def test_compile_makes_the_weights_non_trainable_state_of_the_model():
+    model = two_head_model()
+    weights = LossWeights(["a", "b"], {"a": 0.5, "b": 2.0})
+    trainable_before = len(model.trainable_weights)
+    weights.compile(model, optimizer="sgd", loss={"a": "mse", "b": "mse"})
+    state = [v for v in model.non_trainable_weights if v.name.startswith("loss_weight_")]
+    assert {v.name for v in state} == {"loss_weight_a", "loss_weight_b"}
+    assert all(any(s is w for s in state) for w in weights.variables.values())
+    assert len(model.trainable_weights) == trainable_before  # the optimizer never moves them
+    assert model.loss_weight_a is weights.variables["a"]
+
+
+def test_compiling_again_with_other_weights_replaces_them_in_the_model():
+    model = two_head_model()
+    LossWeights(["a", "b"]).compile(model, optimizer="sgd", loss={"a": "mse", "b": "mse"})
+    LossWeights(["a", "b"]).compile(model, optimizer="sgd", loss={"a": "mse", "b": "mse"})
+    names = [v.name for v in model.non_trainable_weights]
+    assert sorted(names) == ["loss_weight_a", "loss_weight_b"], names
+
+
+def test_a_built_subclassed_model_gets_a_clear_error():
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = keras.layers.Dense(1, name="a")
+            self.b = keras.layers.Dense(1, name="b")
+
+        def call(self, x):
+            return {"a": self.a(x), "b": self.b(x)}
+
+    model = TwoHeads()
+    model(np.zeros((1, 4), "float32"))
+    model.output_names = ["a", "b"]
+    with pytest.raises(ValueError, match="loss weight of head 'a'.*functional API"):
+        LossWeights(["a", "b"]).compile(model, optimizer="sgd", loss={"a": "mse", "b": "mse"})
+
+
+def test_values_can_be_read_at_any_step_and_follow_assign():
+    keras.utils.set_random_seed(0)
+    model = two_head_model()
+    weights = LossWeights(["a", "b"], {"a": 1.0, "b": 1.0})
+    weights.compile(model, optimizer="sgd", loss={"a": "mse", "b": "mse"})
+    x, y = data()
+    seen = []
+
+    class ReadEveryStep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(weights.values())  # on JAX the variables hold no value here
+
+        def on_epoch_begin(self, epoch, logs=None):
+            weights.assign({"b": float(epoch + 1)})
+
+    model.fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[ReadEveryStep()])
+    assert seen[0] == {"a": 1.0, "b": 1.0} and seen[-1] == {"a": 1.0, "b": 2.0}
+    assert {k: float(v.numpy()) for k, v in weights.variables.items()} == weights.values()
