@@ -8,12 +8,24 @@ FIRST_LESSON := notebooks/01-sequential-to-functional.ipynb
 PORT ?= 8888
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-cell-timeout=900
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True,)
+# The Keras backend of every target: tensorflow (the default, which the committed outputs come
+# from), jax (pinned in requirements.txt; the fastest lab) or torch (install it into .venv first).
+BACKEND ?= tensorflow
+ifeq ($(filter $(BACKEND),tensorflow jax torch),)
+$(error BACKEND must be tensorflow, jax or torch, got '$(BACKEND)')
+endif
+export KERAS_BACKEND := $(BACKEND)
+# `make test` also runs every notebook on these backends: every cell and checkpoint, not outputs.
+ALSO_BACKENDS ?= jax
 
-.PHONY: help setup lab test unit nbval e2e notebooks lint format bench clean
+.PHONY: help setup lab test unit nbval e2e notebooks notebooks-run backend-installed lint format bench clean
 
 help:
 	@echo "make lab        set up .venv and open lesson 01 in JupyterLab (127.0.0.1, token on)"
-	@echo "make test       set up .venv, run unit tests, browser tests and nbval over notebooks/"
+	@echo "make test       set up .venv, run unit tests, browser tests and nbval over notebooks/,"
+	@echo "                then every notebook on JAX (checkpoints, not outputs)"
+	@echo "make lab BACKEND=jax    the same lessons on Keras's JAX backend (the fastest lab)"
+	@echo "make test BACKEND=torch unit tests and every notebook on PyTorch (pip install torch first)"
 	@echo "make notebooks  re-run every notebook top to bottom in a fresh kernel and save it"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make bench      run the benchmarks in benchmarks/"
@@ -27,17 +39,35 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-lab: setup
+lab: setup backend-installed
 	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(24))"); \
 	echo ""; \
 	echo "  Lesson 01 opens at: http://127.0.0.1:$(PORT)/lab/tree/$(FIRST_LESSON)?token=$$token"; \
+	echo "  Keras backend: $(BACKEND) (make lab BACKEND=jax for the fastest lab)"; \
 	echo "  (open that link yourself if no browser window appears; Ctrl-C twice stops JupyterLab)"; \
 	echo ""; \
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(FIRST_LESSON) $(ROOT_FLAG)
 
-test: setup
+test: setup backend-installed
+ifeq ($(BACKEND),tensorflow)
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	@for b in $(ALSO_BACKENDS); do $(MAKE) --no-print-directory notebooks-run BACKEND=$$b || exit 1; done
+else
+	$(BIN)/python -m pytest tests --ignore=tests/e2e
+	@$(MAKE) --no-print-directory notebooks-run
+endif
+
+# Every notebook top to bottom on $(BACKEND) in a fresh kernel, nothing saved: every cell must
+# run and every checkpoint pass. Outputs are not compared: they differ from backend to backend.
+notebooks-run: setup backend-installed
+	@echo "== every notebook on KERAS_BACKEND=$(BACKEND)"
+	$(BIN)/python tools/execute_notebooks.py --no-save notebooks/[0-9]*.ipynb
+
+backend-installed: setup
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('$(BACKEND)') is None)" \
+		|| { echo "Keras backend $(BACKEND) is not installed in $(VENV): $(BIN)/pip install $(BACKEND)" \
+		"(PyTorch's Linux wheels bring CUDA libraries: about 3 GB to download, 5.7 GB installed)"; exit 1; }
 
 unit: setup
 	$(BIN)/python -m pytest tests --ignore=tests/e2e
@@ -49,7 +79,7 @@ e2e: setup
 	$(BIN)/python -m pytest tests/e2e
 
 notebooks: setup
-	$(BIN)/python tools/execute_notebooks.py notebooks/[0-9]*.ipynb
+	KERAS_BACKEND=tensorflow $(BIN)/python tools/execute_notebooks.py notebooks/[0-9]*.ipynb
 
 lint: setup
 	$(BIN)/ruff check .
