@@ -18,7 +18,7 @@ export KERAS_BACKEND := $(BACKEND)
 # `make test` also runs every notebook on these backends: every cell and checkpoint, not outputs.
 ALSO_BACKENDS ?= jax
 
-.PHONY: help setup lab test unit nbval e2e notebooks notebooks-run backend-installed lint format bench clean
+.PHONY: help setup lab test unit nbval e2e guides notebooks notebooks-run backend-installed lint format bench clean
 
 help:
 	@echo "make lab        set up .venv and open lesson 01 in JupyterLab (127.0.0.1, token on)"
@@ -26,6 +26,7 @@ help:
 	@echo "                then every notebook on JAX (checkpoints, not outputs)"
 	@echo "make lab BACKEND=jax    the same lessons on Keras's JAX backend (the fastest lab)"
 	@echo "make test BACKEND=torch unit tests and every notebook on PyTorch (pip install torch first)"
+	@echo "make guides     run every guide's solution code after its lesson's notebook (make test does too)"
 	@echo "make notebooks  re-run every notebook top to bottom in a fresh kernel and save it"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make bench      run the benchmarks in benchmarks/"
@@ -37,7 +38,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# JupyterLab defaults for the kit (config/jupyterlab-settings.json): no "Jupyter news?" toast
+# over lesson 01, no update check. Learners can still change them in JupyterLab's Settings.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/beyond-sequential.json
+$(LAB_SETTINGS): config/jupyterlab-settings.json $(STAMP)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+setup: $(STAMP) $(LAB_SETTINGS)
 
 lab: setup backend-installed
 	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(24))"); \
@@ -52,6 +60,7 @@ lab: setup backend-installed
 test: setup backend-installed
 ifeq ($(BACKEND),tensorflow)
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	@$(MAKE) --no-print-directory guides
 	@for b in $(ALSO_BACKENDS); do $(MAKE) --no-print-directory notebooks-run BACKEND=$$b || exit 1; done
 else
 	$(BIN)/python -m pytest tests --ignore=tests/e2e
@@ -77,6 +86,11 @@ nbval: setup
 
 e2e: setup
 	$(BIN)/python -m pytest tests/e2e
+
+# Every guide's solution code in a kernel after its lesson's notebook, in guide order; the
+# guides quote TensorFlow's messages, so the kernels run on TensorFlow (tools/guide_solutions.py).
+guides: setup
+	$(BIN)/python -m pytest tests/test_guide_solutions.py
 
 notebooks: setup
 	KERAS_BACKEND=tensorflow $(BIN)/python tools/execute_notebooks.py notebooks/[0-9]*.ipynb
