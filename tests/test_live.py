@@ -292,6 +292,8 @@ def test_a_context_manager_draws_the_final_frame_after_an_interrupt(multi):
     assert live.redraws == 1 and live.epochs_drawn == 4
     assert [len(line.get_xdata()) for line in lines_of(live, "gender loss")] == [4, 4]
     assert frames[-1] == live.to_png()
+    # The final frame spans the epochs that ran, not the ten that were planned.
+    assert all(ax.get_xlim() == (1.0, 4.0) for ax in live.figure.axes)
 
 
 def test_redraw_is_safe_from_another_thread_during_fit(multi):

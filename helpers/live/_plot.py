@@ -175,6 +175,11 @@ class LivePlot:
         """Draw the final frame (if anything is new) and stop listening for the cell's end."""
         with self.lock:
             self._training = False
+            epochs = self.log.epochs
+            if epochs and self.planned_epochs and epochs[-1] < self.planned_epochs:
+                # Stopped early: the final frame spans the epochs that ran, not the plan.
+                self.planned_epochs = None
+                self._stale = self._unsent = True
             if self.frames_wanted() and self._unsent:
                 self.send_frame()
             self._cell_end.stop()
