@@ -48,7 +48,11 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT_S = 120
 VIEWPORT = {"width": 1400, "height": 1000}
 
-NEWS_OFF = {"fetchNews": "false", "checkForUpdates": False}
+# The kit's JupyterLab settings (`make setup` installs them into .venv for `make lab`): no
+# "Jupyter news?" toast, no update check. The browser tests' server gets the same values.
+LAB_SETTINGS = ROOT / "config" / "jupyterlab-settings.json"
+NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
+NEWS_OFF = json.loads(LAB_SETTINGS.read_text(encoding="utf-8"))[NOTIFICATION_PLUGIN]
 NOTIFICATION_SETTINGS = "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
 KERNELS_SETTINGS = "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings"
 
