@@ -36,7 +36,21 @@ def _load_tool():
 
 
 gs = _load_tool()
-GUIDES = gs.guides_with_solutions(ROOT / "lessons")
+
+
+def _guides_with_solutions() -> list[Path]:
+    """Guides with solution code, and guides whose solutions cannot be read (the test says why)."""
+    guides = []
+    for guide in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md")):
+        try:
+            if gs.read_solutions(guide):
+                guides.append(guide)
+        except ValueError:
+            guides.append(guide)
+    return guides
+
+
+GUIDES = _guides_with_solutions()
 
 
 def _selected(config) -> bool:
