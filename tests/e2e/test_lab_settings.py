@@ -22,7 +22,7 @@ NEWS_QUESTION = "official Jupyter news"  # "Would you like to get notified about
 INSTALLED = ".venv/share/jupyter/lab/settings/overrides.d/beyond-sequential.json"
 
 
-def test_the_kit_settings_are_the_defaults_of_the_kits_jupyterlab(jupyter_lab):
+def test_jupyterlab_defaults_are_the_kit_settings(jupyter_lab):
     answer = jupyter_lab.api("GET", f"/lab/api/settings/{NOTIFICATION_PLUGIN}")
     properties = answer["schema"]["properties"]
     kit = json.loads(LAB_SETTINGS.read_text(encoding="utf-8"))[NOTIFICATION_PLUGIN]
