@@ -35,6 +35,9 @@ class FakeTrainer:
         for _ in range(epochs):
             self.gate.release()
 
+    def check_method(self, method):
+        pass
+
     def weights_in_use(self):
         return dict(self.weights)
 
@@ -263,10 +266,41 @@ def test_the_message_is_replaced_when_a_run_starts():
     assert messages[-1] == "Run 1 done: 1 epochs."
 
 
+def test_a_method_starts_every_head_at_one_and_the_sliders_keep_its_last_weights():
+    state, trainer, recorder = make_state(free=True)
+    state.set_weights({"gender": 5.0})
+
+    def method_run(request, run, hooks):
+        run.final_weights = dict(request.weights)
+        hooks.epoch_begun(run, 1)
+        run.record_epoch({"loss": 3.0}, 0.0)
+        run.final_weights = {"age": 0.5, "income": 2.0, "gender": 1.5}
+        run.weight_changes.append((2, dict(run.final_weights)))
+        hooks.epoch_begun(run, 2)
+        run.record_epoch({"loss": 2.0}, 0.0)
+        run.finish(stopped=False)
+
+    trainer.run = method_run
+    run = state.train(method="dwa", epochs=2, block=True)
+    assert run.weights == dict.fromkeys(HEADS, 1.0) and run.method == "dwa"
+    shown = [e[1] for e in recorder.events if e[0] == "weights_changed"]
+    assert {"age": 0.5, "income": 2.0, "gender": 1.5} in shown  # the sliders followed
+    assert state.weights == {"age": 0.5, "income": 2.0, "gender": 1.5}
+
+
+def test_the_train_button_runs_the_chosen_method_in_retrain_mode():
+    state, _, _ = make_state(free=True)
+    state.set_button_mode("live")
+    state.set_button_method("uncertainty")
+    state.press_train()
+    run = state.wait(timeout=5)
+    assert (run.mode, run.method) == ("retrain", "uncertainty")
+
+
 def test_the_state_and_pure_modules_load_neither_keras_nor_ipywidgets():
     code = (
         "import sys\n"
-        "import helpers.lab._state, helpers.lab._runs, helpers.lab._worker\n"
+        "import helpers.lab._state, helpers.lab._runs, helpers.lab._worker, helpers.lab._methods\n"
         "import helpers.live._budget, helpers.live._panels, helpers.live._history\n"
         "bad = [m for m in ('keras', 'tensorflow', 'ipywidgets', 'jax') if m in sys.modules]\n"
         "print(bad)\n"

@@ -16,6 +16,7 @@ class FakeState:
         self.calls = []
         self.weights = dict.fromkeys(HEADS, 1.0)
         self.button_mode = "retrain"
+        self.button_method = "manual"
         self.button_epochs = {"retrain": 10, "live": 100}
         self.closed = False
 
@@ -47,7 +48,7 @@ def test_widgets_carry_stable_css_classes_and_sliders_span_the_lab_range(view):
     classes = {c for w in all_widgets(v.widget) for c in w._dom_classes}
     expected = {f"lw-slider-{h}" for h in HEADS} | {
         "lw-train", "lw-stop", "lw-reset", "lw-balance", "lw-plot", "lw-runs", "lw-status",
-        "lw-mode", "lw-epochs", "lw-message", "lw-lab",
+        "lw-mode", "lw-epochs", "lw-message", "lw-lab", "lw-method",
     }  # fmt: skip
     assert expected <= classes
     for slider in v.sliders.values():
@@ -64,10 +65,11 @@ def test_each_control_calls_one_state_method(view):
     v.buttons["balance"].click()
     v.mode.value = "live"
     v.epochs_box.value = 7
+    v.method.value = "dwa"
     names = [c[0] for c in state.calls]
     assert names == [
         "slider_moved", "press_train", "stop", "reset", "balance", "set_button_mode",
-        "set_button_epochs",
+        "set_button_epochs", "set_button_method",
     ]  # fmt: skip
     assert state.calls[0] == ("slider_moved", "gender", 5.0)
     assert v.epochs_box.value == 7
@@ -97,6 +99,18 @@ def test_while_a_run_trains_train_is_off_and_the_mode_shows_the_runs_mode(view):
     v.running_changed(None)
     assert not v.buttons["train"].disabled and v.buttons["stop"].disabled
     assert (v.mode.value, v.epochs_box.value) == ("retrain", 10)
+
+
+def test_a_method_run_drives_the_sliders_and_its_row_names_the_method(view):
+    v, _ = view
+    run = Run(1, "retrain", dict.fromkeys(HEADS, 1.0), 10, "gradnorm")
+    v.running_changed(run)
+    assert all(s.disabled for s in v.sliders.values()) and v.method.disabled
+    v.running_changed(None)
+    assert not any(s.disabled for s in v.sliders.values())
+    run.weight_changes = [(e, dict.fromkeys(HEADS, 1.0 + e)) for e in range(2, 6)]
+    html = table_html([run], HEADS, METRICS)
+    assert "<td>retrain · gradnorm</td>" in html and "1 → 6 (4 changes)" in html
 
 
 def test_a_retired_lab_disables_every_control_and_says_why(view):

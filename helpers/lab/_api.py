@@ -27,6 +27,7 @@ class LabAPI:
         block: bool = False,
         mode: str | None = None,
         draw: bool = True,
+        method: str = "manual",
     ) -> dict[str, float] | None:
         """Train once from the lab's initial weights with the given loss weights.
 
@@ -49,6 +50,11 @@ class LabAPI:
             loss weights from the next epoch on.
         draw : bool, default True
             Draw the live curves into the lab's plot.
+        method : {"manual", "uncertainty", "dwa", "gradnorm"}, default "manual"
+            Who chooses the loss weights. ``"manual"``: ``weights`` and the sliders.
+            The others start every head at 1 and change the weights after each epoch
+            (see :mod:`helpers.lab._methods`); the sliders follow them and
+            ``Run.weight_history`` keeps them. GradNorm needs TensorFlow or JAX.
 
         Returns
         -------
@@ -65,7 +71,9 @@ class LabAPI:
         LabDivergedError
             With ``block=True``, if the loss became NaN; the lab stays usable.
         """
-        run = self.state.train(weights, epochs=epochs, block=block, mode=mode, draw=draw)
+        run = self.state.train(
+            weights, epochs=epochs, block=block, mode=mode, draw=draw, method=method
+        )
         if run is None:
             return None
         if run.status == "diverged":

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers._validate import check_float, check_int
+from helpers._validate import check_bool, check_float, check_int
 
 __all__ = ["LabConfig", "make_config"]
 
@@ -35,6 +35,8 @@ class LabConfig:
     batch_size: int
     steps_per_execution: int
     jit_compile: Any
+    shared_layer: str = "shared"
+    gradient_view: bool = False
 
 
 def make_config(
@@ -48,6 +50,8 @@ def make_config(
     steps_per_execution: int,
     jit_compile: Any,
     test_fraction: float,
+    shared_layer: str = "shared",
+    gradient_view: bool = False,
 ) -> LabConfig:
     """Check the lab's arguments against ``model`` and return them as a :class:`LabConfig`."""
     import keras
@@ -84,6 +88,8 @@ def make_config(
             "steps_per_execution", steps_per_execution, low=1, high=10_000
         ),
         jit_compile=jit_compile,
+        shared_layer=shared_layer,
+        gradient_view=check_bool("gradients", gradient_view),
     )
 
 

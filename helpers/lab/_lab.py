@@ -62,6 +62,12 @@ class LossWeightLab(LabAPI):
         Passed to ``compile``.
     test_fraction : float, default 0.2
         Held-out share when ``data`` is a single ``Posts``.
+    gradients : bool, default False
+        Measure, after every epoch, each head's weighted gradient norm on the shared
+        layer and the cosine between every two heads' gradients (on a fixed batch of 256
+        training posts), and draw them as panels: the gradient view. TensorFlow or JAX.
+    shared_layer : str, default "shared"
+        The layer the heads compete for (GradNorm and the gradient view watch it).
     seed : int or None, default 0
         Passed to ``keras.utils.set_random_seed`` before the model is built, so running
         the cell again builds the same lab and gives the same numbers. None leaves the
@@ -108,6 +114,8 @@ class LossWeightLab(LabAPI):
         steps_per_execution: int = 8,
         jit_compile: bool | str = "auto",
         test_fraction: float = 0.2,
+        gradients: bool = False,
+        shared_layer: str = "shared",
         seed: int | None = 0,
     ) -> None:
         if build_model is not None and not callable(build_model):
@@ -134,6 +142,8 @@ class LossWeightLab(LabAPI):
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
             test_fraction=test_fraction,
+            shared_layer=shared_layer,
+            gradient_view=gradients,
         )
         heads = config.heads
         if isinstance(weights, numbers.Real) and not isinstance(weights, bool):

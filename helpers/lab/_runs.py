@@ -53,6 +53,9 @@ class Run:
         1 for the lab's first run, then counting up.
     mode : str
         ``"retrain"``, ``"live"`` or ``"sweep"``.
+    method : str
+        Who chose the weights: ``"manual"`` (the learner), ``"uncertainty"``, ``"dwa"``
+        or ``"gradnorm"`` (see :mod:`helpers.lab._methods`).
     weights : dict of str to float
         The loss weights the run started with.
     epochs : int
@@ -88,6 +91,7 @@ class Run:
     mode: str
     weights: dict[str, float]
     epochs: int
+    method: str = "manual"
     final_weights: dict[str, float] = field(default_factory=dict)
     weight_changes: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     weight_history: list[dict[str, float]] = field(default_factory=list)
@@ -133,6 +137,7 @@ class RunRequest:
     epochs: int
     kind: Kind
     draw: bool
+    method: str = "manual"
     requested: float = field(default_factory=time.perf_counter)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -155,6 +160,7 @@ class TrainerLike(Protocol):
 
     initial_losses: dict[str, float]
 
+    def check_method(self, method: str) -> None: ...
     def run(self, request: RunRequest, run: Run, hooks: RunHooks) -> None: ...
     def restore(self, weights: Mapping[str, float]) -> None: ...
     def weights_in_use(self) -> dict[str, float]: ...
@@ -225,6 +231,9 @@ def weight_text(run: Run, head: str) -> str:
     """A head's weight in a run: ``"1.69"``, or ``"1.69 → 100 (epoch 11)"`` if it changed."""
     text = fmt(run.weights[head])
     value = run.weights[head]
+    if len(run.weight_changes) > 2:
+        last = run.weight_changes[-1][1][head]
+        return f"{text} → {fmt(last)} ({len(run.weight_changes)} changes)"
     for epoch, weights in run.weight_changes:
         if weights[head] != value:
             value = weights[head]

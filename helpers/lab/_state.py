@@ -22,6 +22,8 @@ from typing import Any
 from helpers._validate import check_choice, check_int
 from helpers.lossweights import balanced_weights
 
+from ._buttons import TrainButton
+from ._methods import starting_weights
 from ._runs import (
     MODES,
     SLIDER_MAX,
@@ -41,7 +43,7 @@ __all__ = ["LabState"]
 _OPEN_LABS: weakref.WeakSet = weakref.WeakSet()
 
 
-class LabState:
+class LabState(TrainButton):
     """What the learner asked for, the runs, and the views to tell: no Keras, no widgets.
 
     Parameters
@@ -74,7 +76,7 @@ class LabState:
             "retrain": check_int("epochs", epochs, low=1, high=10_000),
             "live": check_int("live_epochs", live_epochs, low=1, high=100_000),
         }
-        self.button_mode = "retrain"
+        self.button_mode, self.button_method = "retrain", "manual"
         self.button_epochs = dict(self.default_epochs)
         self.listeners: list[Any] = []
         self.message = ""
@@ -138,14 +140,6 @@ class LabState:
             new = dict(self._weights)
         self.worker.offer(new)
 
-    def set_button_mode(self, mode: str) -> None:
-        """What the Train button does: ``"retrain"`` or ``"live"``."""
-        self.button_mode = check_choice("mode", mode, MODES)
-
-    def set_button_epochs(self, epochs: int) -> None:
-        """How many epochs the Train button trains in its current mode."""
-        self.button_epochs[self.button_mode] = check_int("epochs", epochs, low=1, high=100_000)
-
     def set_message(self, text: str) -> None:
         """Show one line to the learner."""
         self.message = text
@@ -166,36 +160,34 @@ class LabState:
         block: bool = False,
         mode: str | None = None,
         draw: bool = True,
+        method: str = "manual",
     ) -> Run | None:
         """Start a run (code's defaults: Retrain and its epochs); see ``LossWeightLab.train``."""
         self._check_open()
         mode = "retrain" if mode is None else check_choice("mode", mode, MODES)
         if epochs is None:
             epochs = self.default_epochs[mode]
-        return self.worker.start(self._request(weights, epochs, mode, draw), block)
-
-    def press_train(self) -> None:
-        """The Train button: the sliders' weights, the mode and epochs the widgets show."""
-        if self._closed:
-            self.set_message(self._closed)
-            return
-        mode = self.button_mode
-        try:
-            self.worker.start(self._request(None, self.button_epochs[mode], mode, True), False)
-        except (RuntimeError, ValueError) as exc:
-            self.set_message(str(exc))
+        return self.worker.start(self._request(weights, epochs, mode, draw, method), block)
 
     def run_blocking(self, weights: Mapping[str, float], epochs: int, kind: str) -> Run:
         """Train one run in this thread without drawing (a sweep's step); return it."""
         self._check_open()
         return self.worker.start(self._request(weights, epochs, kind, False), block=True)
 
-    def _request(self, weights, epochs, kind, draw) -> RunRequest:
-        """Check a run's arguments, reserve the worker, move the sliders to its weights."""
+    def _request(self, weights, epochs, kind, draw, method="manual") -> RunRequest:
+        """Check a run's arguments, reserve the worker, move the sliders to its weights.
+
+        A method other than ``"manual"`` chooses the weights itself, starting from 1 each.
+        """
         epochs = check_int("epochs", epochs, low=1, high=100_000)
+        weights = starting_weights(method, kind, weights, self.heads)
+        if method != "manual":
+            self.trainer.check_method(method)
         with self._lock:
             full = check_lab_weights(weights or {}, self.heads, self._weights)
-            request = RunRequest(weights=full, epochs=epochs, kind=kind, draw=bool(draw))
+            request = RunRequest(
+                weights=full, epochs=epochs, kind=kind, draw=bool(draw), method=method
+            )
             self.worker.claim(request)
             self._weights = dict(full)
         self._tell("weights_changed", dict(full))
@@ -208,11 +200,17 @@ class LabState:
         self._tell("status_changed", self.status_text(run, 0))
 
     def _epoch_begun(self, run: Run, epoch: int) -> None:
+        if run.method != "manual":  # the sliders show the weights the method is using
+            self._tell("weights_changed", dict(run.final_weights))
         self._tell("status_changed", self.status_text(run, epoch))
 
     def _run_ended(self, run: Run) -> None:
         with self._lock:
             reset, self._reset_requested = self._reset_requested, False
+            if run.method != "manual" and run.final_weights and not reset:
+                self._weights = dict(run.final_weights)  # the sliders keep the method's last
+        if run.method != "manual":
+            self._tell("weights_changed", self.weights)
         self._tell("runs_changed", list(self.worker.runs))
         self._tell("status_changed", self.status_text(run, run.epochs_run, done=True))
         self.set_message(run.message)

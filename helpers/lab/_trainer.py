@@ -15,11 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from helpers.env import quiet_keras_import
 from helpers.lossweights import LossWeights
 
 from ._config import LabConfig
+from ._gradients import HeadGradients, gradient_summary
+from ._methods import dwa_weights, gradnorm_weights, uncertainty_weights
+from ._model import LabModel
 from ._runs import Run, RunHooks, RunRequest, diverged_text
+
+PROBE_SIZE = 256  # posts in the fixed batch the heads' gradients are measured on
 
 keras = quiet_keras_import()
 
@@ -59,7 +66,10 @@ class Trainer:
     def __init__(
         self, model: Any, config: LabConfig, weights: Mapping[str, float], curves: Any = None
     ) -> None:
+        model = LabModel(inputs=model.inputs, outputs=model.outputs, name=model.name)
+        model.setup_lab(config.loss)
         self.model, self.config, self.curves = model, config, curves
+        self._gradients: HeadGradients | None = None
         self.loss_weights = LossWeights(config.heads, dict(weights))
         compile_options = {"steps_per_execution": config.steps_per_execution}
         if config.jit_compile != "auto":
@@ -89,11 +99,34 @@ class Trainer:
         self._fit(epochs=1, callbacks=[])
         self._restore_snapshot()
         self.evaluate()
+        if config.gradient_view:  # trace (JAX: compile) the per-head gradients now too
+            self.gradients()()
 
     @property
     def test_data(self) -> tuple[Any, dict[str, Any]]:
         """The held-out inputs and targets."""
         return self.config.x_test, self.config.y_test
+
+    def check_method(self, method: str) -> None:
+        """Raise a clear error if ``method`` (or the gradient view) cannot run here."""
+        if method == "gradnorm" or self.config.gradient_view:
+            self.gradients()
+
+    def gradients(self) -> HeadGradients:
+        """Per-head losses and gradients on the shared layer, for the fixed probe batch."""
+        if self._gradients is None:
+            x, y = self.config.x_train, self.config.y_train
+            self._gradients = HeadGradients(
+                self.model,
+                x[:PROBE_SIZE],
+                {h: v[:PROBE_SIZE] for h, v in y.items()},
+                self.config.shared_layer,
+            )
+        return self._gradients
+
+    def log_variances(self) -> dict[str, float]:
+        """Uncertainty weighting's learned log-variance of each head, now."""
+        return {h: float(v.numpy()) for h, v in self.model.log_variances.items()}
 
     def weights_in_use(self) -> dict[str, float]:
         """The loss weights the compiled loss reads now."""
@@ -121,8 +154,9 @@ class Trainer:
         with self.lock:
             self._restore_snapshot()
             self.loss_weights.assign(request.weights)
+            self.model.learned_switch.assign(1.0 if request.method == "uncertainty" else 0.0)
             run.final_weights = dict(request.weights)
-            callbacks = [RunControl(run, request, hooks, self.loss_weights)]
+            callbacks = [RunControl(run, request, hooks, self)]
             if request.draw and self.curves is not None:
                 callbacks.append(self.curves)
             self._fit(epochs=request.epochs, callbacks=callbacks)
@@ -158,23 +192,32 @@ class Trainer:
 
 
 class RunControl(keras.callbacks.Callback):
-    """Applies live weight changes, honours Stop, spots divergence, reports each epoch."""
+    """Applies weight changes (live, or a method's), honours Stop, spots divergence.
+
+    At each epoch's end it also measures what the run's method needs (the heads'
+    gradients on the probe batch, the learned variances) and adds what the lab draws to
+    the epoch's logs (``loss weight/<head>``, the gradient view), so the live plot shows
+    them as panels.
+    """
 
     async_safe = True  # on_train_batch_end only reads an Event and sets a flag
 
-    def __init__(
-        self, run: Run, request: RunRequest, hooks: RunHooks, loss_weights: LossWeights
-    ) -> None:
+    def __init__(self, run: Run, request: RunRequest, hooks: RunHooks, trainer: Trainer) -> None:
         super().__init__()
-        self.run, self.request, self.hooks, self.loss_weights = run, request, hooks, loss_weights
+        self.run, self.request, self.hooks, self.trainer = run, request, hooks, trainer
+        self.method = request.method
+        self.watch = trainer.config.gradient_view or self.method == "gradnorm"
         self._epoch_started = time.perf_counter()
+        self._initial_losses: dict[str, float] = {}
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.method == "gradnorm":
+            self._initial_losses, _ = self.trainer.gradients()()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         pending = self.hooks.take_pending() if self.request.live else None
         if pending is not None and pending != self.run.final_weights:
-            self.loss_weights.assign(pending)
-            self.run.final_weights = dict(pending)
-            self.run.weight_changes.append((epoch + 1, dict(pending)))
+            self._apply(epoch + 1, pending)
         self.hooks.epoch_begun(self.run, epoch + 1)
         self._epoch_started = time.perf_counter()
 
@@ -183,7 +226,16 @@ class RunControl(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        values = self.run.record_epoch(logs or {}, time.perf_counter() - self._epoch_started)
+        logs = logs if logs is not None else {}
+        seconds = time.perf_counter() - self._epoch_started
+        used = dict(self.run.final_weights)
+        extra, new = self._measure(used)
+        if self.method != "manual" or self.watch:
+            extra.update({f"loss weight/{h}": w for h, w in used.items()})
+        logs.update(extra)  # the live plot, next in the callback list, draws them
+        values = self.run.record_epoch(logs, seconds)
+        if new is not None and new != used:
+            self._apply(epoch + 2, new)
         if not all(math.isfinite(v) for v in values.values()):
             self.run.status = "diverged"
             self.run.message = diverged_text(self.run, "the training loss became NaN or infinite")
@@ -191,3 +243,28 @@ class RunControl(keras.callbacks.Callback):
         if self.request.stop.is_set():
             self.model.stop_training = True
         self.hooks.epoch_ended(self.run)
+
+    def _measure(self, used: dict[str, float]) -> tuple[dict[str, float], dict | None]:
+        """The extra log entries of this epoch and the method's weights for the next."""
+        extra: dict[str, float] = {}
+        new = None
+        if self.watch:
+            losses, grads = self.trainer.gradients()()
+            if self.trainer.config.gradient_view:
+                extra.update(gradient_summary(grads, used, list(used)))
+            if self.method == "gradnorm":
+                norms = {h: float(np.linalg.norm(g)) for h, g in grads.items()}
+                new = gradnorm_weights(used, norms, losses, self._initial_losses)
+        if self.method == "uncertainty":
+            log_variances = self.trainer.log_variances()
+            extra.update({f"learned variance/{h}": math.exp(s) for h, s in log_variances.items()})
+            new = uncertainty_weights(log_variances)
+        elif self.method == "dwa":
+            new = dwa_weights(self.run.history, list(used))
+        return extra, new
+
+    def _apply(self, epoch: int, weights: dict[str, float]) -> None:
+        """Use ``weights`` from 1-based ``epoch`` on."""
+        self.trainer.loss_weights.assign(weights)
+        self.run.final_weights = dict(weights)
+        self.run.weight_changes.append((epoch, dict(weights)))

@@ -23,6 +23,12 @@ __all__ = ["LabView", "table_html"]
 # A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
 SLIDER_STEP = 0.05
 MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
+METHOD_OPTIONS = [
+    ("manual (sliders)", "manual"),
+    ("uncertainty", "uncertainty"),
+    ("DWA", "dwa"),
+    ("GradNorm", "gradnorm"),
+]
 
 
 class LabView:
@@ -43,6 +49,15 @@ class LabView:
         )
         self.mode.add_class("lw-mode")
         self.mode.observe(self._mode_chosen, names="value")
+        self.method = widgets.Dropdown(
+            options=METHOD_OPTIONS,
+            value=state.button_method,
+            description="weights",
+            tooltip="who chooses the loss weights when you press Train",
+            layout=widgets.Layout(width="220px"),
+        )
+        self.method.add_class("lw-method")
+        self.method.observe(self._method_chosen, names="value")
         self.epochs_box = widgets.BoundedIntText(
             value=state.button_epochs[state.button_mode],
             min=1,
@@ -76,7 +91,11 @@ class LabView:
         self.plot.add_class("lw-plot")
         self.table = _html("lw-runs", table_html([], self.heads, self.head_metrics))
         controls = widgets.VBox(
-            [self.mode, self.epochs_box, widgets.HBox(list(self.buttons.values()))]
+            [
+                self.mode,
+                widgets.HBox([self.epochs_box, self.method]),
+                widgets.HBox(list(self.buttons.values())),
+            ]
         )
         self.widget = widgets.VBox(
             [
@@ -118,6 +137,11 @@ class LabView:
         self.state.set_button_mode(change["new"])
         self._show(self.epochs_box, "value", self.state.button_epochs[change["new"]])
 
+    def _method_chosen(self, change: dict) -> None:
+        if not self._showing:
+            self.state.set_button_method(change["new"])
+            self._show(self.mode, "disabled", change["new"] != "manual")
+
     def _epochs_typed(self, change: dict) -> None:
         if not self._showing:
             self.state.set_button_epochs(int(change["new"]))
@@ -141,8 +165,12 @@ class LabView:
         busy = run is not None
         self.buttons["train"].disabled = busy
         self.buttons["stop"].disabled = not busy
-        self.mode.disabled = busy
+        self.mode.disabled = busy or self.state.button_method != "manual"
         self.epochs_box.disabled = busy
+        self.method.disabled = busy
+        driven = busy and run.method != "manual"  # a method moves the sliders itself
+        for slider in self.sliders.values():
+            slider.disabled = driven
         mode = ("live" if run.mode == "live" else "retrain") if busy else self.state.button_mode
         self._show(self.mode, "value", mode)
         epochs = run.epochs if busy else self.state.button_epochs[mode]
@@ -152,7 +180,7 @@ class LabView:
         self.plot.layout.display = "none"
 
     def retired(self, text: str) -> None:
-        for control in [*self.sliders.values(), self.mode, self.epochs_box]:
+        for control in [*self.sliders.values(), self.mode, self.epochs_box, self.method]:
             control.disabled = True
         for button in self.buttons.values():
             button.disabled = True
@@ -170,6 +198,7 @@ class LabView:
         for w in [
             *self.sliders.values(),
             self.mode,
+            self.method,
             self.epochs_box,
             *self.buttons.values(),
             self.status,
@@ -201,7 +230,8 @@ def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[
     )
     body = []
     for run, row in reversed(list(zip(runs, rows, strict=True))):
-        cells = [str(row["run"]), row["mode"], *(weight_text(run, h) for h in heads)]
+        mode = row["mode"] if run.method == "manual" else f"{row['mode']} · {run.method}"
+        cells = [str(row["run"]), mode, *(weight_text(run, h) for h in heads)]
         cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
         cells.append(row["status"])
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")

@@ -95,7 +95,9 @@ class RunWorker:
     def _run(self, request: RunRequest) -> Run:
         with self._lock:
             self._count += 1
-            run = Run(self._count, request.kind, dict(request.weights), request.epochs)
+            run = Run(
+                self._count, request.kind, dict(request.weights), request.epochs, request.method
+            )
             self._current_run = run
         self._started(run, request)
         try:

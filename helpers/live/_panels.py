@@ -83,8 +83,19 @@ def plan_panels(
         panels.append(
             Panel(head, f"{head} loss", curves(f"{head}_loss", colors[head]), is_loss=True)
         )
+    groups: dict[str, list[str]] = {}  # "<group>/<member>" keys share one panel
+    for key in values:
+        if "/" in key and not key.startswith("val_"):
+            groups.setdefault(key.split("/", 1)[0], []).append(key)
+    for group, keys in groups.items():
+        members = []
+        for i, key in enumerate(keys):
+            member = key.split("/", 1)[1]
+            color = colors.get(member, HEAD_COLORS[(len(heads) + i) % len(HEAD_COLORS)])
+            members.append(Series(key, color, "-", member))
+        panels.append(Panel(group, group, tuple(members), is_loss=False, legend=True))
     if metrics:
-        taken = {"loss", *(f"{h}_loss" for h in heads)}
+        taken = {"loss", *(f"{h}_loss" for h in heads), *(k for g in groups.values() for k in g)}
         found = []
         for key in values:
             if key.startswith("val_") or key in taken:
@@ -112,7 +123,7 @@ def title_with_latest(panel: Panel, history: LossHistory) -> str:
     """
     if panel.legend:
         shares = [history.series(s.key) for s in panel.series if isinstance(s.key, tuple)]
-        if not any(np.isfinite(values).any() for values in shares):
+        if shares and not any(np.isfinite(values).any() for values in shares):
             return f"{panel.title}: loss weights unknown (pass loss_weights=)"
         return panel.title
     latest = []
