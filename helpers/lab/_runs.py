@@ -27,6 +27,7 @@ __all__ = [
     "RunRequest",
     "TrainerLike",
     "balance_text",
+    "status_line",
     "check_lab_weights",
     "diverged_text",
     "fmt",
@@ -206,6 +207,17 @@ def diverged_text(run: Run, what: str) -> str:
         "back at its initial weights; lower the largest loss weight (or the learning rate) "
         "and train again."
     )
+
+
+def status_line(
+    in_use: Mapping[str, float], heads: Sequence[str], run: Run | None, epoch: int, done: bool
+) -> str:
+    """The lab's status line: the loss weights in use, and a run's progress or end."""
+    text = "loss weights in use: " + ", ".join(f"{h}={fmt(in_use[h])}" for h in heads)
+    if run is None:
+        return text
+    state = run.status if done else f"epoch {epoch}/{run.epochs}"
+    return f"{text} · run {run.number} ({run.mode}): {state}"
 
 
 def balance_text(losses: Mapping[str, float], weights: Mapping[str, float]) -> str:

@@ -33,7 +33,7 @@ from ._runs import (
     TrainerLike,
     balance_text,
     check_lab_weights,
-    fmt,
+    status_line,
 )
 from ._worker import RunWorker
 
@@ -113,12 +113,7 @@ class LabState(TrainButton):
 
     def status_text(self, run: Run | None = None, epoch: int = 0, done: bool = False) -> str:
         """The status line: the loss weights in use, and the run's progress."""
-        in_use = self.trainer.weights_in_use()
-        text = "loss weights in use: " + ", ".join(f"{h}={fmt(in_use[h])}" for h in self.heads)
-        if run is None:
-            return text
-        state = run.status if done else f"epoch {epoch}/{run.epochs}"
-        return f"{text} · run {run.number} ({run.mode}): {state}"
+        return status_line(self.trainer.weights_in_use(), self.heads, run, epoch, done)
 
     # ------------------------------------------------------------------ changing
     def set_weights(self, weights: Mapping[str, float]) -> dict[str, float]:

@@ -1,8 +1,7 @@
-"""The live plot without Keras: options, history, panel plan, figure and frame delivery.
+"""The live plot without Keras: what :class:`helpers.live.LiveLossPlot` adapts ``fit`` to.
 
-:class:`LivePlot` is what :class:`helpers.live.LiveLossPlot` adapts ``fit``'s hooks to,
-as Keras's ``ProgbarLogger`` adapts them to ``Progbar``. It can be driven by hand
-(``begin``, ``record``, ``finish``) and tested without a model.
+As Keras's ``ProgbarLogger`` adapts its hooks to ``Progbar``; drive it by hand with
+``begin``, ``epoch_ended`` and ``finish``.
 """
 
 from __future__ import annotations
