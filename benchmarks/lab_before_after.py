@@ -44,6 +44,7 @@ def old_lab_class(base: str):
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_lab", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["old_lab"] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module.LossWeightLab
 
