@@ -1,3 +1,4 @@
+import hashlib
 import subprocess
 import sys
 
@@ -149,6 +150,82 @@ def test_each_target_changes_the_statistics_of_its_own_tokens():
         assert accuracy > (0.4 if head == "income" else 0.85), (head, accuracy)
 
 
+# sha256 (first 16 hex digits) of posts, targets and labels, computed before make_posts
+# had age_noise: other lessons' committed numbers depend on these exact draws.
+DIGESTS_BEFORE_AGE_NOISE = [
+    ({}, "e60dc8483d594eab"),
+    ({"n_samples": 3000, "standardize_age": True, "seed": 0}, "b293b9ffa5e9fa87"),
+    ({"n_samples": 500, "one_hot_income": True, "seed": 3}, "eb5eea5dc03b3849"),
+]
+
+
+def _digest(d):
+    h = hashlib.sha256()
+    arrays = (d.posts, *d.targets_list, d.age_years, d.income_group, d.gender)
+    for array in arrays:
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("kwargs, digest", DIGESTS_BEFORE_AGE_NOISE)
+def test_without_age_noise_the_data_is_bit_identical_to_before_it_existed(kwargs, digest):
+    assert _digest(make_posts(**kwargs)) == digest
+    assert _digest(make_posts(**kwargs, age_noise=0.0)) == digest
+    assert make_posts(**kwargs).age_noise == 0.0
+
+
+def test_age_noise_changes_only_the_age_targets_by_gaussian_noise_of_that_size():
+    clean = make_posts(20000, standardize_age=True, seed=8)
+    noisy = make_posts(20000, standardize_age=True, age_noise=0.5, seed=8)
+    assert noisy.age_noise == 0.5
+    np.testing.assert_array_equal(noisy.posts, clean.posts)
+    for same in ("age_years", "income_group", "gender"):
+        np.testing.assert_array_equal(getattr(noisy, same), getattr(clean, same))
+    for head in ("income", "gender"):
+        np.testing.assert_array_equal(noisy.targets[head], clean.targets[head])
+    noise = noisy.targets["age"].astype(float) - clean.targets["age"]
+    assert noisy.targets["age"].dtype == np.float32
+    assert noise.std() == pytest.approx(0.5, rel=0.03)
+    assert abs(noise.mean()) < 0.02
+    assert abs(np.corrcoef(noise, clean.age_years)[0, 1]) < 0.03  # unrelated to the age
+    # Skewness and excess kurtosis near 0: Gaussian, not uniform (kurtosis -1.2).
+    z = (noise - noise.mean()) / noise.std()
+    assert abs(np.mean(z**3)) < 0.1 and abs(np.mean(z**4) - 3) < 0.15
+
+
+def test_age_noise_is_in_years_when_ages_are_not_standardised():
+    years = make_posts(20000, age_noise=2.0, seed=2)
+    noise = years.targets["age"] - years.age_years
+    assert noise.std() == pytest.approx(2.0, rel=0.03)
+    std = make_posts(20000, standardize_age=True, age_noise=2.0, seed=2)
+    # The same draws, in standard deviations of age instead of years.
+    np.testing.assert_allclose(
+        std.age_in_years(std.targets["age"]) - std.age_years,
+        noise * std.age_std,
+        rtol=1e-4,
+        atol=1e-3,
+    )
+
+
+def test_age_noise_repeats_with_the_seed_and_survives_a_split():
+    a = make_posts(300, standardize_age=True, age_noise=1.0, seed=4)
+    b = make_posts(300, standardize_age=True, age_noise=1.0, seed=4)
+    c = make_posts(300, standardize_age=True, age_noise=1.0, seed=5)
+    np.testing.assert_array_equal(a.targets["age"], b.targets["age"])
+    assert not np.array_equal(a.targets["age"], c.targets["age"])
+    train, test = a.split(0.2)
+    assert train.age_noise == test.age_noise == 1.0
+    np.testing.assert_array_equal(test.targets["age"], a.targets["age"][240:])
+
+
+def test_the_age_baseline_counts_the_noise_the_model_is_scored_against():
+    clean = make_posts(20000, standardize_age=True, seed=3)
+    noisy = make_posts(20000, standardize_age=True, age_noise=1.0, seed=3)
+    # Mean absolute deviation of the sum of a uniform (sd 1) and a Gaussian (sd 1).
+    assert clean.age_baseline_mae == pytest.approx(0.866, abs=0.02)
+    assert noisy.age_baseline_mae == pytest.approx(1.15, abs=0.03)
+
+
 def test_zero_signal_makes_the_posts_independent_of_the_targets():
     d = make_posts(3000, signal=0.0, seed=4)
     informative = np.concatenate([d.informative_ids[h] for h in HEADS])
@@ -186,6 +263,9 @@ def test_the_generator_module_needs_only_numpy():
         ({"age_range": (18.5, 70)}, TypeError, ["age_range", "whole years", "18.5"]),
         ({"one_hot_income": "yes"}, TypeError, ["one_hot_income", "True or False", "'yes'"]),
         ({"standardize_age": 1}, TypeError, ["standardize_age", "True or False", "1"]),
+        ({"age_noise": -0.5}, ValueError, ["age_noise", ">= 0.0", "-0.5"]),
+        ({"age_noise": float("inf")}, ValueError, ["age_noise", "finite", "inf"]),
+        ({"age_noise": "1"}, TypeError, ["age_noise", "number", "'1'"]),
         ({"seed": -1}, ValueError, ["seed", "non-negative", "-1"]),
         ({"seed": "zero"}, TypeError, ["seed", "'zero'"]),
         ({"n_samples": 1_000_000, "length": 100}, ValueError, ["n_samples * length", "50,000,000"]),

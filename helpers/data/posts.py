@@ -7,6 +7,8 @@ just a number, and what it says about its writer is drawn at random once, the sa
 every seed. Most tokens are background words that carry no information; a share
 (``signal``) is drawn from small groups of ids whose frequency depends on the writer's
 age, income group or gender. The three targets are drawn independently of each other.
+``age_noise`` adds Gaussian noise of known size to the age targets (not to the posts), a
+known answer for methods that learn each head's noise level (lesson 08).
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ class Posts:
         Token ids in ``1 .. vocab_size - 1`` (id 0, padding, is never used).
     targets : dict of str to ndarray
         The three targets as Keras takes them, keyed by head name (pass it to ``fit``):
-        ``"age"`` float32, shape (n,), years or standardised (see ``age_standardized``);
+        ``"age"`` float32, shape (n,), years or standardised (see ``age_standardized``),
+        plus noise when ``age_noise > 0``;
         ``"income"`` int64 labels 0-9, shape (n,), or float32 one-hot, shape (n, 10);
         ``"gender"`` float32 0.0 or 1.0, shape (n,).
     age_years : ndarray of int64, shape (n,)
-        The writers' ages in years, whatever the form of ``targets["age"]``.
+        The writers' true ages in years, whatever the form of ``targets["age"]`` and
+        without its noise.
     income_group, gender : ndarray of int64, shape (n,)
         The income group (0-9) and gender (0 or 1) as integer labels.
     age_standardized : bool
@@ -70,6 +74,9 @@ class Posts:
         Token ids are below this; an ``Embedding(vocab_size, ...)`` covers them.
     informative_ids : mapping of str to ndarray
         For each head, the token ids whose frequency depends on that target.
+    age_noise : float
+        Standard deviation of the Gaussian noise in ``targets["age"]``, in its units
+        (standard deviations of age when standardised, else years); 0 for none.
     """
 
     posts: np.ndarray
@@ -82,6 +89,7 @@ class Posts:
     age_std: float
     vocab_size: int
     informative_ids: Mapping[str, np.ndarray]
+    age_noise: float = 0.0
 
     def __len__(self) -> int:
         return len(self.posts)
@@ -101,7 +109,8 @@ class Posts:
         """MAE of always predicting this set's mean age, in the units of ``targets["age"]``.
 
         The trivial baseline for the age head. It is slightly optimistic on held-out
-        data (a model cannot know the held-out mean), so beating it is a fair test.
+        data (a model cannot know the held-out mean), so beating it is a fair test. With
+        ``age_noise`` it is measured on the noisy targets, as the model's MAE is.
         """
         age = np.asarray(self.targets["age"], dtype=np.float64)
         return float(np.mean(np.abs(age - age.mean())))
@@ -162,6 +171,7 @@ class Posts:
             age_std=self.age_std,
             vocab_size=self.vocab_size,
             informative_ids=self.informative_ids,
+            age_noise=self.age_noise,
         )
 
 
@@ -174,6 +184,7 @@ def make_posts(
     age_range: tuple[int, int] = (18, 70),
     one_hot_income: bool = False,
     standardize_age: bool = False,
+    age_noise: float = 0.0,
     seed=0,
 ) -> Posts:
     """Posts whose words depend on the writer's age, income group and gender.
@@ -193,6 +204,12 @@ def make_posts(
     gender (0/1) are uniform; the three are independent. Which ids are informative is
     fixed for a given ``vocab_size`` and does not depend on ``seed``.
 
+    With ``age_noise > 0``, Gaussian noise is added to ``targets["age"]`` after
+    everything else is drawn: the posts, the other targets and ``age_years`` are the
+    same as without it (for the same seed), and no model can predict the noise from the
+    posts. A model that does not memorise its training posts can at best reach an age
+    MSE of about its clean error plus ``age_noise ** 2``.
+
     Parameters
     ----------
     n_samples : int, default 3200
@@ -211,6 +228,11 @@ def make_posts(
         instead of integer labels (for ``sparse_categorical_crossentropy``).
     standardize_age : bool, default False
         Give ``targets["age"]`` as ``(years - age_mean) / age_std`` instead of years.
+    age_noise : float, default 0.0
+        Standard deviation of Gaussian noise added to ``targets["age"]``, in the targets'
+        units: standard deviations of the age distribution when ``standardize_age`` is
+        True (1.0 is as much noise as there is spread in the ages, ``age_std`` years),
+        years otherwise. At least 0; 0 adds none and leaves the output unchanged.
     seed : int or numpy.random.Generator, default 0
         The same seed gives identical data; global random state is never touched.
 
@@ -227,6 +249,9 @@ def make_posts(
     ((1000, 60), ['age', 'gender', 'income'])
     >>> [t.shape for t in data.targets_list]
     [(1000,), (1000,), (1000,)]
+    >>> noisy = make_posts(1000, seed=1, standardize_age=True, age_noise=1.0)
+    >>> bool((noisy.posts == data.posts).all())  # the same posts; only the ages are noisy
+    True
     """
     n_samples = check_int("n_samples", n_samples, low=10, high=1_000_000)
     length = check_int("length", length, low=1, high=10_000)
@@ -240,6 +265,7 @@ def make_posts(
     age_min, age_max = _check_age_range(age_range)
     one_hot_income = _check_bool("one_hot_income", one_hot_income)
     standardize_age = _check_bool("standardize_age", standardize_age)
+    age_noise = check_float("age_noise", age_noise, low=0.0)
     rng = make_rng(seed)
 
     layout = _layout(vocab_size)
@@ -284,6 +310,8 @@ def make_posts(
     age_mean = (age_min + age_max) / 2
     age_std = float(np.sqrt(((span + 1) ** 2 - 1) / 12))  # of a uniform draw of whole years
     age_target = (ages - age_mean) / age_std if standardize_age else ages
+    if age_noise > 0:  # drawn last, and only when asked: without it nothing else changes
+        age_target = age_target + rng.normal(0.0, age_noise, size=n_samples)
     if one_hot_income:
         income_target = np.eye(N_INCOME_GROUPS, dtype=np.float32)[income]
     else:
@@ -304,6 +332,7 @@ def make_posts(
         age_std=age_std,
         vocab_size=vocab_size,
         informative_ids=MappingProxyType({h: layout[h].copy() for h in HEADS}),
+        age_noise=age_noise,
     )
 
 
