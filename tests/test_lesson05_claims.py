@@ -45,6 +45,8 @@ def lesson():
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
+        if not any(f"def {name}(" in source for name in FUNCTIONS):
+            continue  # other cells may hold IPython magics, which ast cannot parse
         for node in ast.parse(source).body:
             if isinstance(node, ast.FunctionDef) and node.name in FUNCTIONS:
                 exec(ast.get_source_segment(source, node), namespace)
