@@ -1,9 +1,11 @@
 import base64
+import json
 import os
 import stat
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from IPython.display import Image
@@ -202,3 +204,23 @@ def test_importing_the_module_does_not_import_keras():
     code = "import sys, helpers.graphs; sys.exit(1 if 'keras' in sys.modules else 0)"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_every_lesson_shows_the_models_it_draws_as_pictures(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    drawing = [
+        c for c in cells if c["cell_type"] == "code" and "draw_model(" in "".join(c["source"])
+    ]
+    assert drawing, f"{path.name} draws no model; call draw_model(model) after building one"
+    for cell in drawing:
+        source = "".join(cell["source"])
+        outputs = cell.get("outputs", [])
+        assert any("image/png" in out.get("data", {}) for out in outputs), (
+            f"{path.name}: `{source}` has no picture in its saved output; run the notebook "
+            "with tools/execute_notebooks.py where graphviz-pure is installed"
+        )
+        assert "No model picture" not in json.dumps(outputs)
