@@ -30,9 +30,8 @@ def counting_mse(y_true, y_pred):
 
 
 def tracings(lab):
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("traces are counted on TensorFlow")
-    return len(TRACES)
+    """Traces so far; None where they are not counted (only TensorFlow counts them here)."""
+    return len(TRACES) if keras.backend.backend() == "tensorflow" else None
 
 
 @pytest.fixture(scope="module")

@@ -77,9 +77,13 @@ class LabModel(keras.Model):
         predictions = y_pred
         if not isinstance(y_pred, Mapping):
             predictions = dict(zip(self.output_names, y_pred, strict=True))
-        learned = 0.0
-        for head, log_variance in self.log_variances.items():
-            loss = self.lab_losses[head](y[head], predictions[head])
-            learned = learned + ops.exp(-log_variance) * loss + log_variance
-        switch = self.learned_switch
-        return (1.0 - switch) * weighted + switch * learned
+
+        def learned():
+            total = 0.0
+            for head, log_variance in self.log_variances.items():
+                loss = self.lab_losses[head](y[head], predictions[head])
+                total = total + ops.exp(-log_variance) * loss + log_variance
+            return ops.cast(total, weighted.dtype)
+
+        # Only the branch in use runs, so manual, DWA and GradNorm runs pay nothing extra.
+        return ops.cond(self.learned_switch > 0.5, learned, lambda: weighted)

@@ -84,8 +84,8 @@ class Trainer:
         self.lock = threading.Lock()  # one thread uses the model at a time
         model.optimizer.build(model.trainable_variables)
         self.snapshot = Snapshot(
-            parameters=[v.numpy() for v in model.weights],
-            optimizer_state=[v.numpy() for v in model.optimizer.variables],
+            parameters=[keras.ops.convert_to_numpy(v) for v in model.weights],
+            optimizer_state=[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables],
         )
         scores = model.evaluate(
             config.x_train,
@@ -126,7 +126,8 @@ class Trainer:
 
     def log_variances(self) -> dict[str, float]:
         """Uncertainty weighting's learned log-variance of each head, now."""
-        return {h: float(v.numpy()) for h, v in self.model.log_variances.items()}
+        variances = self.model.log_variances.items()
+        return {h: float(keras.ops.convert_to_numpy(v)) for h, v in variances}
 
     def weights_in_use(self) -> dict[str, float]:
         """The loss weights the compiled loss reads now."""
