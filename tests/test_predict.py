@@ -263,7 +263,8 @@ def test_a_number_to_predict_appears_only_after_its_question(path):
         q = QUESTIONS[CALL.match("".join(cell["source"]).strip()).group(1)]
         if not q.numeric:
             continue
-        shown = re.compile(rf"(?<![\d,.]){re.escape(format_number(q.answer))}(?![\d,])")
+        number = re.escape(format_number(q.answer))
+        shown = re.compile(rf"(?<![\d.])(?<!\d,){number}(?!\d|[.,]\d)")
         before = [i for i in range(index) if shown.search(_text(cells[i]))]
         after = [i for i in range(index + 1, len(cells)) if shown.search(_text(cells[i]))]
         assert not before, f"{path.name}: {q.id}'s answer shows in cells {before}, before it"
