@@ -677,5 +677,81 @@ QUESTIONS: dict[str, Question] = _bank(
             explain="The shared layer keeps training and, after the switch, serves income.",
             reveal="the accuracies printed after the run",
         ),
+        # ------------------------------------------------------------------ lesson 05
+        Question(
+            id="05-branch-size",
+            text=(
+                "Branch b of the book's module runs `Conv2D(128, 1)` and then "
+                "`Conv2D(128, 3, strides=2)` on 28 × 28 images, with Keras's default padding. "
+                "How many pixels a side does branch b output?"
+            ),
+            answer=13,
+            feedback={
+                14: 'That is what `padding="same"` gives, 28 / 2. With the default '
+                '`"valid"` padding a 3 × 3 window is placed only where it fits whole: '
+                "(28 − 3) // 2 + 1.",
+                12: "(28 − 3) // 2 counts the strides but not the first window: a window fits "
+                "at (n − k) // s + 1 positions.",
+                26: "That is the 3 × 3 window without the stride; stride 2 halves the positions.",
+                28: 'A 1 × 1 window keeps the size, but the 3 × 3 window with `"valid"` '
+                "padding trims the border, and stride 2 halves what is left.",
+            },
+            hint="A k × k window with stride s on an n-pixel side fits (n − k) // s + 1 times "
+            'with `"valid"` padding.',
+            explain="The 1 × 1 convolution keeps 28; then (28 − 3) // 2 + 1 = 13.",
+            reveal="the branch shapes printed by the next cell",
+        ),
+        Question(
+            id="05-channels",
+            text=(
+                'With `padding="same"` all four branches give 14 × 14 pixels with 128 '
+                "channels each, and `concatenate(..., axis=-1)` joins them. How many channels "
+                "does the module's output have?"
+            ),
+            answer=512,
+            feedback={
+                128: "`concatenate` neither picks one branch nor adds them up: it lays the "
+                "branches' channels side by side.",
+                14: "14 is the side length; `axis=-1` is the channel axis, where the branches "
+                "are joined.",
+                56: "Along `axis=-1` the channels are joined, not the pixels: the sides stay 14.",
+            },
+            hint="`concatenate` along the last axis stacks each branch's channels after the "
+            "previous branch's.",
+            explain="Four branches of 128 channels, side by side: 4 × 128.",
+            reveal="the output shape printed by the next cell",
+        ),
+        Question(
+            id="05-residual-learns",
+            text=(
+                "Thirteen convolutions in a row, once plain and once with a shortcut around "
+                "every block: the same layers, the same starting weights, the same six epochs. "
+                "Which stack learns?"
+            ),
+            choices=(
+                "Both about equally: the layers and the weights are the same.",
+                "The residual stack learns far more.",
+                "The plain stack learns more: the shortcuts only add noise.",
+                "Neither: 13 convolutions are too deep for six epochs.",
+            ),
+            answer="The residual stack learns far more.",
+            feedback={
+                "Both about equally: the layers and the weights are the same.": (
+                    "The weights are the same, the signal is not: each plain block shrinks "
+                    "the activations, so after 12 convolutions the softmax sees nearly the "
+                    "same tiny numbers for every image, and the gradient fades on its way back."
+                ),
+                "The plain stack learns more: the shortcuts only add noise.": (
+                    "A shortcut adds each block's input to its output: the signal, and the "
+                    "gradient, always have a path around the block. Nothing random is added."
+                ),
+                "Neither: 13 convolutions are too deep for six epochs.": (
+                    "Depth alone is not the problem: with shortcuts the gradient reaches the "
+                    "early layers directly, and six epochs are plenty."
+                ),
+            },
+            explain="The shortcuts keep the signal and the gradient from fading with depth.",
+            reveal="the held-out accuracies printed after both runs",
+        ),
     ]
 )
