@@ -18,7 +18,7 @@ export KERAS_BACKEND := $(BACKEND)
 # `make test` also runs every notebook on these backends: every cell and checkpoint, not outputs.
 ALSO_BACKENDS ?= jax
 
-.PHONY: help setup lab test unit nbval e2e guides notebooks notebooks-run backend-installed lint format bench clean
+.PHONY: help setup lab test unit nbval e2e guides notebooks notebooks-run backend-installed lint format bench hub-check clean
 
 help:
 	@echo "make lab        set up .venv and open lesson 01 in JupyterLab (127.0.0.1, token on)"
@@ -30,6 +30,8 @@ help:
 	@echo "make notebooks  re-run every notebook top to bottom in a fresh kernel and save it"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make bench      run the benchmarks in benchmarks/"
+	@echo "make hub-check  build what a JupyterHub/Binder image gets (requirements.txt alone) in a copy"
+	@echo "                of the repository and run every lesson's set-up cell there (minutes)"
 
 # (Re)build the virtual environment whenever requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -102,6 +104,13 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# What a JupyterHub or Binder image built by repo2docker gets (runtime.txt, requirements.txt,
+# postBuild), checked without Docker in a copy of the repository with a fresh environment;
+# then every lesson's set-up cell runs there. Not in `make test`: installing the environment
+# alone takes minutes (benchmarks/RESULTS.md); .ci/run calls it.
+hub-check:
+	bash tools/check_hub_env.sh
 
 bench: setup
 	$(BIN)/python tools/execute_notebooks.py --no-save notebooks/[0-9]*.ipynb
