@@ -363,6 +363,17 @@ def test_a_diverging_run_stops_with_a_message_and_leaves_the_lab_usable():
     lab.close()
 
 
+def test_to_code_and_the_code_button_give_the_last_run_as_a_cell(lab):
+    from helpers.lab._code import lab_to_code
+
+    lab.train(weights={"age": 0.37, "income": 2.9, "gender": 0.61}, epochs=1, block=True)
+    code = lab.to_code()
+    assert code == lab_to_code(lab)
+    assert "scores = " in code and "0.37" in code
+    lab.buttons["code"].click()
+    assert lab.view.code.value == code
+
+
 # ---------------------------------------------------------------------- what a cell says
 def test_a_code_call_does_what_its_arguments_say_whatever_the_widgets_show():
     lab = small_lab(epochs=3, live_epochs=50)

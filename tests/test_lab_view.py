@@ -113,6 +113,21 @@ def test_a_method_run_drives_the_sliders_and_its_row_names_the_method(view):
     assert "<td>retrain · gradnorm</td>" in html and "1 → 6 (4 changes)" in html
 
 
+def test_the_code_button_shows_the_last_runs_cell_or_says_why_not(view):
+    v, _ = view
+    assert v.code.layout.display == "none"
+    v.code_source = lambda: "scores = model.evaluate(...)"
+    v.buttons["code"].click()
+    assert v.code.value == "scores = model.evaluate(...)" and v.code.layout.display is None
+
+    def refuse():
+        raise ValueError("the lab has no finished run yet: train once, then ask again")
+
+    v.code_source = refuse
+    v.buttons["code"].click()
+    assert "no finished run yet" in v.message.value
+
+
 def test_a_retired_lab_disables_every_control_and_says_why(view):
     v, _ = view
     v.retired("This lab was replaced.")

@@ -18,6 +18,8 @@ class LabAPI:
     trainer: Any
     state: Any
     view: Any
+    built_by: Any
+    seed: int | None
 
     def train(
         self,
@@ -151,6 +153,23 @@ class LabAPI:
     def runs_table(self) -> list[dict[str, Any]]:
         """The runs table as rows, oldest first: run, mode, status, weights, metrics."""
         return runs_table(self.state.runs, self.heads, self.head_metrics)
+
+    def to_code(self, run: Any = None, *, data_call: str | None = None) -> str:
+        """One self-contained cell of plain Keras that repeats a run (default: the last).
+
+        The cell builds the data and the model with the lab's seed, compiles with the
+        run's loss weights, fits in the lab's batch order and leaves the held-out
+        metrics in ``scores``; run in a fresh kernel it gives the run's metrics. Live
+        and per-epoch method runs replay their weight changes; a run no cell can repeat
+        (uncertainty weighting) raises ``ValueError`` saying why. ``run`` is a ``Run``
+        or its number; ``data_call`` the call that made the lab's data, when the lab
+        cannot work it out (see :func:`helpers.lab._code.lab_to_code`).
+        """
+        from ._code import lab_to_code
+
+        return lab_to_code(
+            self, run, data_call=data_call, build_model=self.built_by, seed=self.seed
+        )
 
     def close(self) -> None:
         """Stop training, wait for the thread to end and close the widgets."""

@@ -170,7 +170,9 @@ class LossWeightLab(LabAPI):
         self.state = LabState(
             self.trainer, heads, weights=start, epochs=epochs, live_epochs=live_epochs
         )
+        self.built_by, self.seed = build_model, seed  # for to_code()
         self.view = LabView(self.state, heads, config.head_metrics)
+        self.view.code_source = self.to_code
         self.state.listeners.append(self.view)
         self.mode = mode
         self._retire_the_lab_this_cell_made_before()

@@ -33,6 +33,14 @@ keras = quiet_keras_import()
 __all__ = ["RunControl", "Snapshot", "Trainer"]
 
 
+def to_numpy(variable: Any) -> Any:
+    """A variable's value as NumPy, by the route that warns on no backend."""
+    value = variable.value
+    if keras.backend.backend() == "tensorflow":
+        return value.numpy()
+    return keras.ops.convert_to_numpy(value)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The model's parameters and the optimizer's state, as NumPy arrays."""
@@ -84,8 +92,8 @@ class Trainer:
         self.lock = threading.Lock()  # one thread uses the model at a time
         model.optimizer.build(model.trainable_variables)
         self.snapshot = Snapshot(
-            parameters=[keras.ops.convert_to_numpy(v) for v in model.weights],
-            optimizer_state=[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables],
+            parameters=[to_numpy(v) for v in model.weights],
+            optimizer_state=[to_numpy(v) for v in model.optimizer.variables],
         )
         scores = model.evaluate(
             config.x_train,
@@ -127,7 +135,7 @@ class Trainer:
     def log_variances(self) -> dict[str, float]:
         """Uncertainty weighting's learned log-variance of each head, now."""
         variances = self.model.log_variances.items()
-        return {h: float(keras.ops.convert_to_numpy(v)) for h, v in variances}
+        return {h: float(to_numpy(v)) for h, v in variances}
 
     def weights_in_use(self) -> dict[str, float]:
         """The loss weights the compiled loss reads now."""

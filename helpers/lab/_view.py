@@ -78,6 +78,15 @@ class LabView:
                 "weights that give every head an equal share of the initial loss",
             ),
         }
+        self.buttons["code"] = _button(
+            "Code", "lw-code-button", "", "the last run as one cell of plain Keras"
+        )
+        self.code_source: Any = None  # set by the lab: returns the last run's cell
+        self.code = widgets.Textarea(
+            layout=widgets.Layout(display="none", width="100%", height="18em")
+        )
+        self.code.add_class("lw-code")
+        self.buttons["code"].on_click(lambda _: self._show_code())
         self.buttons["train"].on_click(lambda _: state.press_train())
         self.buttons["stop"].on_click(lambda _: state.stop(wait=False))
         self.buttons["reset"].on_click(lambda _: state.closed or state.reset())
@@ -104,6 +113,7 @@ class LabView:
                 self.message,
                 self.plot,
                 self.table,
+                self.code,
             ]
         )
         self.widget.add_class("lw-lab")
@@ -176,6 +186,19 @@ class LabView:
         epochs = run.epochs if busy else self.state.button_epochs[mode]
         self._show(self.epochs_box, "value", min(epochs, self.epochs_box.max))
 
+    def _show_code(self) -> None:
+        """Put the last run's cell in the code box (or say why there is none)."""
+        try:
+            text = self.code_source()
+        except (ValueError, TypeError) as exc:
+            self.message.value = html.escape(str(exc))
+            return
+        self.code.value = text
+        self.code.layout.display = None
+        self.message.value = html.escape(
+            "The last run as one cell of plain Keras: copy it into a new cell and run it."
+        )
+
     def reset_done(self) -> None:
         self.plot.layout.display = "none"
 
@@ -205,6 +228,7 @@ class LabView:
             self.message,
             self.plot,
             self.table,
+            self.code,
             self.widget,
         ]:
             w.close()
