@@ -753,5 +753,156 @@ QUESTIONS: dict[str, Question] = _bank(
             explain="The shortcuts keep the signal and the gradient from fading with depth.",
             reveal="the held-out accuracies printed after both runs",
         ),
+        # ------------------------------------------------------------------ lesson 06
+        Question(
+            id="06-siamese-params",
+            text=(
+                "The next cell creates one `LSTM(32)` and calls it on two inputs of 128-number "
+                "word vectors, then puts `Dense(1)` on the two encodings concatenated. How many "
+                "parameters does the model have?"
+            ),
+            answer=20673,
+            feedback={
+                41281: "That counts the LSTM twice. A layer called twice keeps one set of "
+                "weights: both sentences are read by the same LSTM.",
+                20608: "That is the LSTM alone; the `Dense(1)` on 32 + 32 numbers adds 65.",
+                20641: "The `Dense(1)` reads both encodings, concatenated: 64 inputs, not 32.",
+                16577: "An LSTM's gates also read the previous step's output: 32 × 32 recurrent "
+                "weights per gate.",
+            },
+            hint="`LSTM(units)` on n features: 4 × (n × units + units × units + units).",
+            explain="4 × (128 × 32 + 32 × 32 + 32) = 20,608 for the one LSTM, plus 64 + 1.",
+            reveal="the summary in the next cell",
+        ),
+        Question(
+            id="06-shared-wins",
+            text=(
+                "300 training pairs, the same recipe for both: one encoder shared by the two "
+                "sentences, or two separate encoders (twice the parameters). Which does better "
+                "on the held-out pairs?"
+            ),
+            choices=(
+                "The shared encoder, by far.",
+                "The separate encoders: more parameters, more to learn with.",
+                "About the same: the data and the recipe are the same.",
+            ),
+            answer="The shared encoder, by far.",
+            feedback={
+                "The separate encoders: more parameters, more to learn with.": (
+                    "More parameters fit the 300 training pairs, not new ones: each encoder "
+                    "sees every sentence on one side only, and the two must agree on how to "
+                    "encode a meaning without ever comparing notes."
+                ),
+                "About the same: the data and the recipe are the same.": (
+                    "The shared encoder learns one way of reading from twice as many "
+                    "sentences, and two encodings made by the same function can be compared "
+                    "from the start."
+                ),
+            },
+            explain="One encoder learns from both sides of every pair, and its two encodings "
+            "are directly comparable.",
+            reveal="the accuracies printed after both runs",
+        ),
+        Question(
+            id="06-swap",
+            text=(
+                "Ask both trained models about every held-out pair, then about the same pairs "
+                "with the two sentences swapped. How often does each model's answer change?"
+            ),
+            choices=(
+                "Shared encoder: never. Separate encoders: often.",
+                "Never, for both: a pair means the same in either order.",
+                "Sometimes, for both: no network is exactly symmetric.",
+            ),
+            answer="Shared encoder: never. Separate encoders: often.",
+            feedback={
+                "Never, for both: a pair means the same in either order.": (
+                    "The meaning does not change, but with separate encoders the computation "
+                    "does: the swapped sentences go through the other encoder each."
+                ),
+                "Sometimes, for both: no network is exactly symmetric.": (
+                    "With one shared encoder and a comparison that ignores order (|a − b| and "
+                    "a × b), swapping the inputs swaps a and b, and nothing the model computes "
+                    "changes."
+                ),
+            },
+            explain="Shared weights and an order-free comparison make the answer symmetric by "
+            "construction.",
+            reveal="the counts printed further down",
+        ),
+        # ------------------------------------------------------------------ lesson 07
+        Question(
+            id="07-erratum",
+            text=(
+                "The book writes `right_input = xception_base(right_input)`: the right camera's "
+                "features take the name of the right camera's `Input`. When does that go wrong?"
+            ),
+            choices=(
+                "At once: the base cannot be called on `right_input`.",
+                "Never: it only renames a tensor.",
+                "When the model is made: the list of inputs no longer holds the right camera's "
+                "`Input`.",
+            ),
+            answer="When the model is made: the list of inputs no longer holds the right "
+            "camera's `Input`.",
+            feedback={
+                "At once: the base cannot be called on `right_input`.": (
+                    "The call is fine: the base takes any 250 × 250 × 3 tensor. It is the "
+                    "assignment that loses the `Input`."
+                ),
+                "Never: it only renames a tensor.": (
+                    "Renaming is the trouble: `keras.Model([left_input, right_input], ...)` "
+                    "then gets the features, a tensor computed inside the graph, where an "
+                    "`Input` should be."
+                ),
+            },
+            explain="The shapes all work out; `keras.Model` is the first to see that an input "
+            "is missing.",
+            reveal="the error in the cell after next",
+        ),
+        Question(
+            id="07-dual-params",
+            text=(
+                "The fixed dual-camera model calls the Xception base (20,861,480 parameters) on "
+                "both cameras and concatenates the two feature grids. How many parameters does "
+                "the dual-camera model have?"
+            ),
+            choices=(
+                "The base's 20,861,480.",
+                "Twice that: one base per camera.",
+                "The base's, plus the parameters of `concatenate`.",
+            ),
+            answer="The base's 20,861,480.",
+            feedback={
+                "Twice that: one base per camera.": (
+                    "A model called twice is like a layer called twice: one set of weights, "
+                    "used for both cameras."
+                ),
+                "The base's, plus the parameters of `concatenate`.": (
+                    "`concatenate` has no parameters: it only lays the two grids side by side."
+                ),
+            },
+            explain="One base, called twice, and a `concatenate` without weights.",
+            reveal="the summary in the next cell",
+        ),
+        Question(
+            id="07-frozen-head",
+            text=(
+                "With the Xception base frozen (`trainable = False`), the classifier averages "
+                "the merged 8 × 8 × 4,096 grid to 4,096 numbers and puts `Dense(1)` on them. "
+                "How many of its parameters are trainable?"
+            ),
+            answer=4097,
+            feedback={
+                4096: _FORGOT_BIASES + " Just one here.",
+                20865577: "That is every parameter. `trainable = False` freezes the base "
+                "inside the classifier too: `fit` leaves its weights alone.",
+                2049: "The head reads both cameras' features, concatenated: 2 × 2,048 numbers.",
+                262145: "Average pooling leaves one number per channel: 4,096, not 8 × 8 × 4,096.",
+            },
+            hint="Only the new `Dense(1)` head trains: one weight per input, plus a bias.",
+            explain="4,096 weights and one bias; the 20,861,480 of the base stay frozen.",
+            reveal="the counts printed by the next cell",
+        ),
     ]
 )
