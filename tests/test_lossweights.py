@@ -145,7 +145,8 @@ def test_the_compiled_loss_reads_the_variables_and_a_change_needs_no_retrace():
         history = model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
         logs = {k: v[0] for k, v in history.history.items()}
         assert logs["loss"] == pytest.approx(a * logs["a_loss"] + b * logs["b_loss"], rel=1e-4)
-    assert len(TRACES) == traced, "changing a loss weight retraced the training step"
+    if keras.backend.backend() != "torch":  # eager PyTorch runs the loss's Python every step
+        assert len(TRACES) == traced, "changing a loss weight retraced the training step"
 
 
 def test_a_zero_weight_leaves_that_head_untrained():
