@@ -904,5 +904,87 @@ QUESTIONS: dict[str, Question] = _bank(
             explain="4,096 weights and one bias; the 20,861,480 of the base stay frozen.",
             reveal="the counts printed by the next cell",
         ),
+        # ------------------------------------------------------------------ lesson 08
+        Question(
+            id="08-learned-variance",
+            text=(
+                "Uncertainty weighting minimises `exp(-s) × L + s` for each head, learning `s` "
+                "with the model. When it has settled, what does a head's learned variance "
+                "`exp(s)` equal?"
+            ),
+            choices=(
+                "The head's training loss.",
+                "The head's held-out loss.",
+                "1, for every head.",
+                "The loss weight the head started with.",
+            ),
+            answer="The head's training loss.",
+            feedback={
+                "The head's held-out loss.": (
+                    "The method only ever sees training batches: `s` follows the loss it is "
+                    "trained on, and a model that memorises its training posts drives that "
+                    "loss, and the variance, far below the held-out loss."
+                ),
+                "1, for every head.": (
+                    "1 is where every `s` starts (`s = 0`). The derivative of "
+                    "`exp(-s) × L + s` in `s` is `1 - exp(-s) × L`, zero where `exp(s) = L`."
+                ),
+                "The loss weight the head started with.": (
+                    "The starting weights do not enter the formula; the weight it uses is "
+                    "`exp(-s)`, one over the learned variance."
+                ),
+            },
+            explain="Setting the derivative `1 - exp(-s) × L` to zero gives `exp(s) = L`: the "
+            "weight `exp(-s)` becomes one over the head's training loss.",
+            reveal="the table printed by the next cell",
+        ),
+        Question(
+            id="08-noise-rise",
+            text=(
+                "Now add Gaussian noise with standard deviation 1 to the standardised ages, on "
+                "20,000 posts that the model cannot memorise. By about how much will the "
+                "learned age variance rise?"
+            ),
+            answer=1.0,
+            tolerance=0.3,
+            feedback={
+                0.0: "The model cannot predict noise it never sees twice, so the noise stays in "
+                "the age head's training loss, and the learned variance follows that loss.",
+                2.0: "A variance is the square of a standard deviation: noise of standard "
+                "deviation 1 adds 1² = 1 to a squared error, not 2.",
+                0.5: "Noise of standard deviation 1 adds its variance, 1, to the mean squared "
+                "error; halving comes from nowhere in the formula.",
+            },
+            hint="The learned variance settles at the head's training loss, a mean squared error.",
+            explain="The training MSE becomes the clean error plus the noise's variance, σ² = 1.",
+            reveal="the table printed by the next cell",
+        ),
+        Question(
+            id="08-beats-tuned",
+            text=(
+                "Over three seeds, will any of the three methods beat a hand setting tuned on "
+                "validation data (five runs of tuning) by more than the spread between seeds?"
+            ),
+            choices=(
+                "No: a tuned weighted sum is as good as any of them.",
+                "Yes: a method that adapts every epoch beats fixed weights.",
+                "Yes, but only GradNorm, since it looks at the gradients.",
+            ),
+            answer="No: a tuned weighted sum is as good as any of them.",
+            feedback={
+                "Yes: a method that adapts every epoch beats fixed weights.": (
+                    "Adapting is not the same as being better: each method follows a rule "
+                    "(train losses, loss ratios, gradient norms), and the rule can lead away "
+                    "from what you measure on held-out data."
+                ),
+                "Yes, but only GradNorm, since it looks at the gradients.": (
+                    "Looking at the gradients tells GradNorm whose pull is larger, not whose "
+                    "pull is worth more for the held-out scores."
+                ),
+            },
+            explain="Xin et al. and Kurin et al. (NeurIPS 2022) found the same: a tuned "
+            "weighted sum matches the specialised methods.",
+            reveal="the comparison table and the checks after it",
+        ),
     ]
 )
