@@ -6,11 +6,12 @@ two-head model and prints what it measured as JSON; the tests below judge the nu
 TensorFlow and JAX are pinned in requirements.txt and must be there; PyTorch is checked
 when it is installed.
 
-On TensorFlow any variable the traced step reads is read again at every step. On JAX
-the traced step sees only the state its trainer passes in, so a loss weight outside the
-model's tracked state keeps the value it had when the step was traced: every check
-below fails on JAX for loss weights that are plain ``keras.Variable`` objects given to
-``compile(loss_weights=...)``.
+On TensorFlow any variable the traced step reads is read again at every step, and
+PyTorch runs its steps eagerly. On JAX the traced step sees only the state its trainer
+passes in, so a loss weight outside the model's tracked state keeps the value it had
+when the step was traced: with loss weights that are plain ``keras.Variable`` objects
+given to ``compile(loss_weights=...)``, the checks of the totals, the zero weight, the
+retrains and the ``on_epoch_begin`` change all fail on JAX (and pass on TensorFlow).
 """
 
 from __future__ import annotations
