@@ -942,21 +942,33 @@ QUESTIONS: dict[str, Question] = _bank(
             id="08-noise-rise",
             text=(
                 "Now add Gaussian noise with standard deviation 1 to the standardised ages, on "
-                "20,000 posts that the model cannot memorise. By about how much will the "
-                "learned age variance rise?"
+                "20,000 posts that the model cannot memorise. What happens to the learned age "
+                "variance?"
             ),
-            answer=1.0,
-            tolerance=0.3,
+            choices=(
+                "It rises by about the noise's variance, σ².",
+                "It stays where it was: the model learns around the noise.",
+                "It rises by about twice the noise's standard deviation.",
+                "It falls: noisier targets make the head less sure, so it lowers its loss.",
+            ),
+            answer="It rises by about the noise's variance, σ².",
             feedback={
-                0.0: "The model cannot predict noise it never sees twice, so the noise stays in "
-                "the age head's training loss, and the learned variance follows that loss.",
-                2.0: "A variance is the square of a standard deviation: noise of standard "
-                "deviation 1 adds 1² = 1 to a squared error, not 2.",
-                0.5: "Noise of standard deviation 1 adds its variance, 1, to the mean squared "
-                "error; halving comes from nowhere in the formula.",
+                "It stays where it was: the model learns around the noise.": (
+                    "The model cannot predict noise it never sees twice, so the noise stays in "
+                    "the age head's training loss, and the learned variance follows that loss."
+                ),
+                "It rises by about twice the noise's standard deviation.": (
+                    "Noise adds its variance to a mean squared error: the square of the "
+                    "standard deviation, not twice it."
+                ),
+                "It falls: noisier targets make the head less sure, so it lowers its loss.": (
+                    "Noise cannot be learned away: it raises the age head's loss, and the "
+                    "learned variance settles at that loss."
+                ),
             },
             hint="The learned variance settles at the head's training loss, a mean squared error.",
-            explain="The training MSE becomes the clean error plus the noise's variance, σ² = 1.",
+            explain="The training MSE becomes the clean error plus the noise's variance σ²; the "
+            "age weight `exp(-s)` falls with it.",
             reveal="the table printed by the next cell",
         ),
         Question(
