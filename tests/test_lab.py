@@ -364,7 +364,7 @@ def test_a_diverging_run_stops_with_a_message_and_leaves_the_lab_usable():
 
 
 def test_to_code_and_the_code_button_give_the_last_run_as_a_cell(lab):
-    from helpers.lab._code import lab_to_code
+    from helpers.lab._code_lab import lab_to_code
 
     lab.train(weights={"age": 0.37, "income": 2.9, "gender": 0.61}, epochs=1, block=True)
     code = lab.to_code()

@@ -14,13 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers.lab._code import (
-    DEFAULT_DATA_CALL,
-    infer_data_call,
-    lab_to_code,
-    optimizer_call,
-    run_to_code,
-)
+from helpers.lab._code import DEFAULT_DATA_CALL, run_to_code
+from helpers.lab._code_lab import infer_data_call, lab_to_code, optimizer_call
 from helpers.lab._config import LabConfig
 from helpers.lab._runs import Run
 

@@ -163,9 +163,9 @@ class LabAPI:
         and per-epoch method runs replay their weight changes; a run no cell can repeat
         (uncertainty weighting) raises ``ValueError`` saying why. ``run`` is a ``Run``
         or its number; ``data_call`` the call that made the lab's data, when the lab
-        cannot work it out (see :func:`helpers.lab._code.lab_to_code`).
+        cannot work it out (see :func:`helpers.lab._code_lab.lab_to_code`).
         """
-        from ._code import lab_to_code
+        from ._code_lab import lab_to_code
 
         return lab_to_code(
             self, run, data_call=data_call, build_model=self.built_by, seed=self.seed
