@@ -1,8 +1,7 @@
-"""The live plot without Keras: what :class:`helpers.live.LiveLossPlot` adapts ``fit`` to.
+"""The live plot without Keras, which :class:`helpers.live.LiveLossPlot` adapts ``fit`` to.
 
-As Keras's ``ProgbarLogger`` adapts its hooks to ``Progbar``; drive it by hand with
-``begin``, ``epoch_ended`` and ``finish``.
-"""
+As ``ProgbarLogger`` adapts Keras's hooks to ``Progbar``. Drive it with ``begin``,
+``epoch_ended``, ``finish``."""
 
 from __future__ import annotations
 
