@@ -56,8 +56,9 @@ class LossWeightLab(LabAPI):
     live_epochs : int, default 100
         Epochs of a live run (Stop ends it earlier).
     batch_size : int, default 64
-    steps_per_execution : int, default 8
+    steps_per_execution : int, optional
         Training steps per call into the backend; larger is faster for small models.
+        Default 8, or 1 on PyTorch (Keras allows no more there).
     jit_compile : bool or "auto", default "auto"
         Passed to ``compile``.
     test_fraction : float, default 0.2
@@ -111,7 +112,7 @@ class LossWeightLab(LabAPI):
         epochs: int = 10,
         live_epochs: int = 100,
         batch_size: int = 64,
-        steps_per_execution: int = 8,
+        steps_per_execution: int | None = None,
         jit_compile: bool | str = "auto",
         test_fraction: float = 0.2,
         gradients: bool = False,
@@ -139,7 +140,11 @@ class LossWeightLab(LabAPI):
             metrics=metrics,
             optimizer=optimizer,
             batch_size=batch_size,
-            steps_per_execution=steps_per_execution,
+            steps_per_execution=(
+                steps_per_execution
+                if steps_per_execution is not None
+                else (1 if keras.backend.backend() == "torch" else 8)
+            ),
             jit_compile=jit_compile,
             test_fraction=test_fraction,
             shared_layer=shared_layer,
