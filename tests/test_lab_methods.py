@@ -69,6 +69,14 @@ def test_gradnorm_keeps_the_weights_summing_to_the_number_of_heads():
     assert weights["a"] < weights["b"] < weights["c"]
 
 
+def test_dwa_uses_the_losses_of_the_epoch_that_just_ended(lab):
+    lab.train(method="dwa", epochs=4, block=True, draw=False)
+    run = lab.runs[-1]
+    assert run.weight_history[:2] == [dict.fromkeys(HEADS, 1.0)] * 2  # 1 for two epochs
+    assert run.weight_history[2] != dict.fromkeys(HEADS, 1.0)  # then L(2) / L(1)
+    assert run.weight_changes[0][0] == 3
+
+
 def test_uncertainty_weights_are_one_over_the_learned_variance():
     assert uncertainty_weights({"a": math.log(2.0)}) == {"a": pytest.approx(0.5)}
 

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from helpers.env import quiet_keras_import
+from helpers.env import quiet_keras_import, set_seed
 from helpers.live import LiveLossPlot
 
 from ._api import LabAPI
@@ -127,7 +127,7 @@ class LossWeightLab(LabAPI):
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
                 raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-            keras.utils.set_random_seed(int(seed))
+            set_seed(int(seed))  # keeps TensorFlow's start-up lines out on other backends
         if build_model is None:
             from helpers.models import compact_posts_model
 

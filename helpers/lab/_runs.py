@@ -67,7 +67,9 @@ class Run:
     weight_changes : list of (int, dict)
         Live mode: the epoch (1-based) from which new weights applied, and the weights.
     weight_history : list of dict
-        The loss weights the total loss used at each epoch, one dict per epoch.
+        The loss weights the total loss used at each epoch, one dict per epoch (for
+        uncertainty weighting, ``exp(-s)`` clipped to the sliders' 0.001 to 100; its
+        loss uses the unclipped value).
     epochs_run : int
         Epochs completed.
     status : str

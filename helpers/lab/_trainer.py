@@ -209,7 +209,9 @@ class RunControl(keras.callbacks.Callback):
     them as panels.
     """
 
-    async_safe = True  # on_train_batch_end only reads an Event and sets a flag
+    # on_train_batch_end only reads an Event and sets a flag, so TensorFlow may run it on
+    # a worker thread; Keras's JAX trainer then deletes arrays a stop still needs.
+    async_safe = keras.backend.backend() == "tensorflow"
 
     def __init__(self, run: Run, request: RunRequest, hooks: RunHooks, trainer: Trainer) -> None:
         super().__init__()
@@ -238,7 +240,7 @@ class RunControl(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         seconds = time.perf_counter() - self._epoch_started
         used = dict(self.run.final_weights)
-        extra, new = self._measure(used)
+        extra, new = self._measure(used, logs)
         if self.method != "manual" or self.watch:
             extra.update({f"loss weight/{h}": w for h, w in used.items()})
         logs.update(extra)  # the live plot, next in the callback list, draws them
@@ -253,7 +255,7 @@ class RunControl(keras.callbacks.Callback):
             self.model.stop_training = True
         self.hooks.epoch_ended(self.run)
 
-    def _measure(self, used: dict[str, float]) -> tuple[dict[str, float], dict | None]:
+    def _measure(self, used: dict[str, float], logs: dict) -> tuple[dict[str, float], dict | None]:
         """The extra log entries of this epoch and the method's weights for the next."""
         extra: dict[str, float] = {}
         new = None
@@ -268,8 +270,12 @@ class RunControl(keras.callbacks.Callback):
             log_variances = self.trainer.log_variances()
             extra.update({f"learned variance/{h}": math.exp(s) for h, s in log_variances.items()})
             new = uncertainty_weights(log_variances)
-        elif self.method == "dwa":
-            new = dwa_weights(self.run.history, list(used))
+        elif self.method == "dwa":  # the losses of every epoch so far, this one included
+            losses = {
+                f"{h}_loss": [*self.run.history.get(f"{h}_loss", []), float(logs[f"{h}_loss"])]
+                for h in used
+            }
+            new = dwa_weights(losses, list(used))
         return extra, new
 
     def _apply(self, epoch: int, weights: dict[str, float]) -> None:
