@@ -20,6 +20,7 @@ __all__ = [
     "check_int",
     "check_number",
     "make_rng",
+    "split_cut",
 ]
 
 
@@ -97,6 +98,27 @@ def check_choice(name: str, value, allowed: Iterable) -> object:
         choices = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def split_cut(n: int, test_fraction, what: str) -> int:
+    """Where a dataset of ``n`` items splits so the last ``test_fraction`` is held out.
+
+    Raises if ``test_fraction`` is outside 0.05 to 0.95 or leaves a part empty, naming
+    ``what`` the items are ("posts", "images").
+
+    Examples
+    --------
+    >>> split_cut(1000, 0.2, "posts")
+    800
+    """
+    test_fraction = check_float("test_fraction", test_fraction, low=0.05, high=0.95)
+    n_test = int(round(n * test_fraction))
+    if n_test < 1 or n_test >= n:
+        raise ValueError(
+            f"test_fraction={test_fraction:g} of {n} {what} leaves an empty part; "
+            f"generate more {what} or choose another fraction"
+        )
+    return n - n_test
 
 
 def make_rng(seed) -> np.random.Generator:

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng
+from ._validate import check_float, check_int, make_rng, split_cut
 
 __all__ = ["HEADS", "N_INCOME_GROUPS", "Posts", "make_posts"]
 
@@ -149,14 +149,7 @@ class Posts:
         >>> len(train), len(test)
         (800, 200)
         """
-        test_fraction = check_float("test_fraction", test_fraction, low=0.05, high=0.95)
-        n_test = int(round(len(self) * test_fraction))
-        if n_test < 1 or n_test >= len(self):
-            raise ValueError(
-                f"test_fraction={test_fraction:g} of {len(self)} posts leaves an empty part; "
-                "generate more posts or choose another fraction"
-            )
-        cut = len(self) - n_test
+        cut = split_cut(len(self), test_fraction, "posts")
         return self._take(slice(0, cut)), self._take(slice(cut, None))
 
     def _take(self, index) -> Posts:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng
+from ._validate import check_int, make_rng, split_cut
 
 __all__ = ["QA", "QUESTION_TYPES", "Vocabulary", "make_qa"]
 
@@ -209,14 +209,7 @@ class QA:
         Examples are unique and in random order, so no held-out story-and-question
         pair appears in the training part.
         """
-        test_fraction = check_float("test_fraction", test_fraction, low=0.05, high=0.95)
-        n_test = int(round(len(self) * test_fraction))
-        if n_test < 1 or n_test >= len(self):
-            raise ValueError(
-                f"test_fraction={test_fraction:g} of {len(self)} examples leaves an empty part; "
-                "generate more examples or choose another fraction"
-            )
-        cut = len(self) - n_test
+        cut = split_cut(len(self), test_fraction, "examples")
         return self._take(slice(0, cut)), self._take(slice(cut, None))
 
     def _take(self, index) -> QA:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng
+from ._validate import check_float, check_int, make_rng, split_cut
 
 __all__ = ["SHAPES", "Shapes", "make_shapes"]
 
@@ -89,14 +89,7 @@ class Shapes:
         >>> len(train), len(test)
         (800, 200)
         """
-        test_fraction = check_float("test_fraction", test_fraction, low=0.05, high=0.95)
-        n_test = int(round(len(self) * test_fraction))
-        if n_test < 1 or n_test >= len(self):
-            raise ValueError(
-                f"test_fraction={test_fraction:g} of {len(self)} images leaves an empty part; "
-                "generate more images or choose another fraction"
-            )
-        cut = len(self) - n_test
+        cut = split_cut(len(self), test_fraction, "images")
         return self._take(slice(0, cut)), self._take(slice(cut, None))
 
     def show(self, indices, predictions=None, *, per_row: int = 6) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng
+from ._validate import check_float, check_int, make_rng, split_cut
 
 __all__ = ["Views", "make_views"]
 
@@ -126,14 +126,7 @@ class Views:
         >>> len(train), len(test)
         (800, 200)
         """
-        test_fraction = check_float("test_fraction", test_fraction, low=0.05, high=0.95)
-        n_test = int(round(len(self) * test_fraction))
-        if n_test < 1 or n_test >= len(self):
-            raise ValueError(
-                f"test_fraction={test_fraction:g} of {len(self)} scenes leaves an empty part; "
-                "generate more scenes or choose another fraction"
-            )
-        cut = len(self) - n_test
+        cut = split_cut(len(self), test_fraction, "scenes")
         return self._take(slice(0, cut)), self._take(slice(cut, None))
 
     def _take(self, index) -> Views:
