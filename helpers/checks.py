@@ -13,6 +13,7 @@ import math
 __all__ = [
     "CheckpointError",
     "check_beats_baseline",
+    "check_finite",
     "check_param_count",
     "checkpoint",
 ]
@@ -33,6 +34,44 @@ def checkpoint(condition: bool, passed: str, failed: str) -> None:
     if not condition:
         raise CheckpointError(f"❌ {failed}")
     print(f"✅ {passed}")
+
+
+def check_finite(values, what: str, hint: str = "") -> None:
+    """Raise a ``ValueError`` if ``values`` (a tensor or array) holds NaN or infinity.
+
+    Some mistakes raise on one Keras backend and only give NaN on another: an
+    ``Embedding`` given an id outside its table raises on TensorFlow and PyTorch but
+    returns rows of NaN on JAX. Checking the result makes a cell stop the same way on
+    every backend.
+
+    Parameters
+    ----------
+    values
+        A backend tensor or a NumPy array.
+    what : str
+        How to name the values in the message.
+    hint : str
+        What may have caused NaN, and the fix.
+
+    Examples
+    --------
+    >>> check_finite([0.25, 0.75], "the answer")
+    >>> check_finite([0.25, float("nan")], "the answer", "Check the ids.")
+    Traceback (most recent call last):
+    ...
+    ValueError: the answer holds 1 NaN or infinite value(s) out of 2. Check the ids.
+    """
+    import numpy as np
+
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        from keras import ops
+
+        values = ops.convert_to_numpy(values)
+    array = np.asarray(values, dtype=float)
+    bad = int(array.size - np.isfinite(array).sum())
+    if bad:
+        message = f"{what} holds {bad} NaN or infinite value(s) out of {array.size}."
+        raise ValueError(f"{message} {hint}".strip())
 
 
 def check_param_count(model, expected: int, what: str | None = None) -> None:

@@ -1,6 +1,12 @@
 import pytest
 
-from helpers.checks import CheckpointError, check_beats_baseline, check_param_count, checkpoint
+from helpers.checks import (
+    CheckpointError,
+    check_beats_baseline,
+    check_finite,
+    check_param_count,
+    checkpoint,
+)
 
 
 class FakeModel:
@@ -47,3 +53,21 @@ def test_beats_baseline_fails_below_the_bar_and_for_lower_is_better():
 def test_beats_baseline_reports_divergence_for_nan():
     with pytest.raises(CheckpointError, match="diverged"):
         check_beats_baseline("model", float("nan"), 0.1)
+
+
+def test_check_finite_names_what_holds_nan_and_how_much_with_the_hint():
+    check_finite([[0.1, 0.9]], "the answer")
+    with pytest.raises(
+        ValueError, match=r"the answer holds 2 NaN or infinite value\(s\) out of 3\. Fix"
+    ):
+        check_finite([0.5, float("nan"), float("inf")], "the answer", "Fix it.")
+
+
+def test_check_finite_reads_a_backend_tensor():
+    from helpers.env import quiet_keras_import
+
+    keras = quiet_keras_import()
+    embedding = keras.layers.Embedding(4, 2)
+    check_finite(embedding(keras.ops.convert_to_tensor([[0, 3]])), "rows")
+    with pytest.raises(ValueError, match="rows holds 2 NaN"):
+        check_finite(keras.ops.convert_to_tensor([[float("nan"), float("nan")]]), "rows")
