@@ -16,6 +16,7 @@ from nbclient import NotebookClient  # noqa: E402
 
 from helpers.env import quiet_keras_import  # noqa: E402
 from helpers.live import FRAME_TEXT, LiveLossPlot, RedrawBudget, plot_history  # noqa: E402
+from helpers.live._plot import LivePlot  # noqa: E402
 
 keras = quiet_keras_import()
 layers = keras.layers
@@ -266,6 +267,36 @@ def test_redraw_budget_backs_off_when_training_gets_only_part_of_the_cpu():
     idle, busy = frames(cpu_share=1.0), frames(cpu_share=0.25)
     assert 9 <= idle <= 10  # an idle machine: 5% of 20 s is 1 s, 0.1 s a frame
     assert 1 <= busy <= 2  # a busy one: 5% of the 5 s of CPU that training had
+
+
+def test_redraw_budget_projects_when_a_run_ends_with_its_final_frame():
+    budget = RedrawBudget(first_cost=0.2)
+    budget.start(now=10.0)
+    # 10 epochs at the first epoch's 30 ms pace plus a 0.2 s frame: 0.5 s from the start.
+    assert budget.final_frame_within(now=10.03, epochs_done=1, planned_epochs=10, seconds=0.51)
+    assert not budget.final_frame_within(now=10.03, epochs_done=1, planned_epochs=10, seconds=0.49)
+    budget.record(start=10.03, end=10.33)  # a measured frame replaces the assumed cost
+    assert not budget.final_frame_within(now=10.03, epochs_done=1, planned_epochs=10, seconds=0.51)
+    assert not budget.final_frame_within(now=10.0, epochs_done=0, planned_epochs=10, seconds=9.0)
+    assert not budget.final_frame_within(now=10.0, epochs_done=1, planned_epochs=None, seconds=9.0)
+
+
+@pytest.mark.parametrize(("first", "frames"), [(True, 2), (60.0, 1), (1e-9, 2), (False, 1)])
+def test_a_first_point_in_seconds_leaves_a_quick_run_to_its_final_frame(first, frames):
+    sent = []
+    plot = LivePlot(display=False, on_frame=sent.append, min_interval=1e6, draw_first_epoch=first)
+    plot.begin(planned_epochs=3)
+    for epoch in range(3):  # three quick epochs: the run ends well within 60 s
+        plot.epoch_ended(epoch, {"loss": 1.0 / (epoch + 1)})
+    plot.finish()
+    assert len(sent) == plot.redraws == frames
+    assert plot.epochs_drawn == 3
+
+
+@pytest.mark.parametrize("first", [0, -0.5, float("nan"), "soon"])
+def test_a_first_point_that_is_not_a_positive_number_of_seconds_is_refused(first):
+    with pytest.raises((TypeError, ValueError), match="draw_first_epoch"):
+        LiveLossPlot(draw_first_epoch=first)
 
 
 def test_a_fast_fit_draws_a_bounded_number_of_frames(multi):

@@ -20,6 +20,10 @@ from ._view import LabView
 
 keras = quiet_keras_import()
 
+# A Train press shows its first curve point within this many seconds: after the first
+# epoch, or with the final frame when the whole run ends sooner than that (LivePlot).
+FIRST_POINT_S = 0.5
+
 __all__ = ["LossWeightLab"]
 
 # The newest lab made by each notebook cell line: running the cell again retires it.
@@ -164,7 +168,7 @@ class LossWeightLab(LabAPI):
             dpi=72,
             display=False,
             on_frame=self._frame,
-            draw_first_epoch=True,
+            draw_first_epoch=FIRST_POINT_S,
             caption="curves: training data · runs table: held-out data",
         )
         # Checked by the state before the trainer compiles anything.

@@ -98,3 +98,29 @@ class RedrawBudget:
         self.spent += self.cost
         self.count += 1
         self.last_end = end
+
+    def final_frame_within(
+        self, now: float, epochs_done: int, planned_epochs: int | None, seconds: float
+    ) -> bool:
+        """Whether the run's final frame is expected within ``seconds`` of its start.
+
+        The rest of the run is projected at the pace of the epochs so far, plus the cost
+        of one frame. A plot that must show its first point within ``seconds`` can then
+        leave that point to the final frame instead of drawing one more.
+
+        Examples
+        --------
+        >>> budget = RedrawBudget(first_cost=0.2)
+        >>> budget.start(now=0.0)
+        >>> budget.final_frame_within(now=0.02, epochs_done=1, planned_epochs=10, seconds=0.5)
+        True
+        >>> budget.final_frame_within(now=0.1, epochs_done=1, planned_epochs=10, seconds=0.5)
+        False
+        >>> budget.final_frame_within(now=0.02, epochs_done=1, planned_epochs=None, seconds=0.5)
+        False
+        """
+        if not planned_epochs or epochs_done < 1:
+            return False
+        elapsed = now - self.started
+        projected = elapsed * max(planned_epochs, epochs_done) / epochs_done + self.cost
+        return projected <= seconds

@@ -67,9 +67,12 @@ class LiveLossPlot(keras.callbacks.Callback):
         Called with each new frame's PNG bytes, on the drawing thread. Lets a front end
         of your own (an ``ipywidgets.Image``, a file) receive frames; combine with
         ``display=False`` to show them only there.
-    draw_first_epoch : bool
+    draw_first_epoch : bool or float
         Draw a frame as soon as the first epoch ends, whatever the budget says, so a
-        curve point appears at once (the lab uses this).
+        curve point appears at once. A number of seconds draws it unless the whole run,
+        projected at the first epoch's pace, ends with its final frame within that time
+        of its start: then the final frame is the first point, one frame sooner (the lab
+        uses 0.5).
     caption : str
         A line of text under the legend, for example where held-out results are shown.
 
@@ -108,7 +111,7 @@ class LiveLossPlot(keras.callbacks.Callback):
         dpi: int = 80,
         display: bool | None = None,
         on_frame: Callable[[bytes], Any] | None = None,
-        draw_first_epoch: bool = False,
+        draw_first_epoch: bool | float = False,
         caption: str = "",
     ) -> None:
         super().__init__()

@@ -11,71 +11,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from helpers._validate import check_bool
-
 from ._budget import RedrawBudget
 from ._figure import PanelFigure
 from ._history import LossHistory, weights_by_head
 from ._notebook import CellEndHook, frame_bundle, in_jupyter, open_handle
+from ._options import check_options
 from ._panels import Panel, plan_panels
 
-__all__ = ["LivePlot", "check_options"]
-
-
-def check_options(
-    *,
-    contributions: bool,
-    log_scale: bool,
-    metrics: bool,
-    loss_weights: Any,
-    columns: int | None,
-    panel_size: Any,
-    dpi: Any,
-    display: Any,
-    on_frame: Any,
-    draw_first_epoch: bool,
-    caption: Any,
-) -> None:
-    """Raise a ``TypeError`` or ``ValueError`` naming the first bad option and a fix."""
-    for name, value in (
-        ("contributions", contributions),
-        ("log_scale", log_scale),
-        ("metrics", metrics),
-        ("draw_first_epoch", draw_first_epoch),
-    ):
-        check_bool(name, value)
-    if display is not None and not isinstance(display, bool):
-        raise TypeError(f"display must be True, False or None (automatic), got {display!r}")
-    if isinstance(loss_weights, (str, bytes)):
-        raise TypeError(f"loss_weights must hold numbers, got the string {loss_weights!r}")
-    if loss_weights is not None and not (
-        isinstance(loss_weights, (Mapping, Sequence, int, float)) or callable(loss_weights)
-    ):
-        raise TypeError(
-            "loss_weights must be a dict keyed by output name, a list in output order, "
-            f"a number or a callable returning one of those; got {loss_weights!r}"
-        )
-    if on_frame is not None and not callable(on_frame):
-        raise TypeError(f"on_frame must be a function taking PNG bytes, got {on_frame!r}")
-    if columns is not None and (
-        not isinstance(columns, int) or isinstance(columns, bool) or columns < 1
-    ):
-        raise ValueError(f"columns must be a positive int or None, got {columns!r}")
-    if (
-        not isinstance(panel_size, (tuple, list))
-        or len(panel_size) != 2
-        or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
-            for v in panel_size
-        )
-    ):
-        raise ValueError(
-            f"panel_size must be (width, height) in inches, e.g. (3.4, 2.3); got {panel_size!r}"
-        )
-    if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 600:
-        raise ValueError(f"dpi must be an int between 10 and 600, e.g. 80; got {dpi!r}")
-    if not isinstance(caption, str):
-        raise TypeError(f"caption must be a string, got {caption!r}")
+__all__ = ["LivePlot"]
 
 
 class LivePlot:
@@ -100,7 +43,7 @@ class LivePlot:
         dpi: int = 80,
         display: bool | None = None,
         on_frame: Callable[[bytes], Any] | None = None,
-        draw_first_epoch: bool = False,
+        draw_first_epoch: bool | float = False,
         caption: str = "",
     ) -> None:
         check_options(
@@ -165,8 +108,12 @@ class LivePlot:
             self.record(epoch, logs)
             if not self.frames_wanted():
                 return
-            first = self.draw_first_epoch and self.epochs_drawn == 0
-            if first or self.budget.due(time.perf_counter(), time.process_time()):
+            now, first = time.perf_counter(), self.draw_first_epoch and self.epochs_drawn == 0
+            if first and not isinstance(self.draw_first_epoch, bool):  # seconds to a first point
+                first = not self.budget.final_frame_within(
+                    now, len(self.log.epochs), self.planned_epochs, self.draw_first_epoch
+                )
+            if first or self.budget.due(now, time.process_time()):
                 self.send_frame()
 
     def finish(self) -> None:
