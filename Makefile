@@ -15,15 +15,19 @@ ifeq ($(filter $(BACKEND),tensorflow jax torch),)
 $(error BACKEND must be tensorflow, jax or torch, got '$(BACKEND)')
 endif
 export KERAS_BACKEND := $(BACKEND)
-# `make test` also runs every notebook on these backends: every cell and checkpoint, not outputs.
-ALSO_BACKENDS ?= jax
+# `make test` runs every lesson in JupyterLab in Chromium on this backend too: every cell and
+# checkpoint, on a second backend (outputs are compared on TensorFlow, by nbval).
+BROWSER_BACKEND ?= jax
+# How many of `make test`'s stages run at once.
+TEST_JOBS ?= 2
 
-.PHONY: help setup lab test unit nbval e2e guides notebooks notebooks-run backend-installed lint format bench hub-check clean
+.PHONY: help setup lab test unit nbval nbval-guides e2e guides notebooks notebooks-run backend-installed lint format bench hub-check clean
 
 help:
 	@echo "make lab        set up .venv and open lesson 01 in JupyterLab (127.0.0.1, token on)"
-	@echo "make test       set up .venv, run unit tests, browser tests and nbval over notebooks/,"
-	@echo "                then every notebook on JAX (checkpoints, not outputs)"
+	@echo "make test       set up .venv; then, side by side: unit tests, nbval over notebooks/ with"
+	@echo "                every guide's solutions in its notebook's kernel (TensorFlow), and every"
+	@echo "                lesson in JupyterLab in Chromium on JAX (cells and checkpoints)"
 	@echo "make lab BACKEND=jax    the same lessons on Keras's JAX backend (the fastest lab)"
 	@echo "make test BACKEND=torch unit tests and every notebook on PyTorch (pip install torch first)"
 	@echo "make guides     run every guide's solution code after its lesson's notebook (make test does too)"
@@ -37,7 +41,7 @@ help:
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) tools/check_python.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
 	@touch $(STAMP)
 
 # JupyterLab defaults for the kit (config/jupyterlab-settings.json): no "Jupyter news?" toast
@@ -59,16 +63,18 @@ lab: setup backend-installed
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(FIRST_LESSON) $(ROOT_FLAG)
 
+# Three stages side by side ($(TEST_JOBS) at a time, each stage's output printed whole when it ends):
+# the unit tests; nbval (outputs compared) with each guide's solution blocks run in its
+# notebook's kernel after the last cell (conftest.py); and every lesson run in JupyterLab in
+# Chromium on $(BROWSER_BACKEND), which checks every cell and checkpoint on a second backend.
 test: setup backend-installed
 ifeq ($(BACKEND),tensorflow)
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
-	@$(MAKE) --no-print-directory guides
-	@for b in $(ALSO_BACKENDS); do $(MAKE) --no-print-directory notebooks-run BACKEND=$$b || exit 1; done
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target nbval-guides e2e \
+		unit BACKEND=$(BACKEND) E2E_BACKEND=$(BROWSER_BACKEND)
 else
 	$(BIN)/python -m pytest tests --ignore=tests/e2e
 	@$(MAKE) --no-print-directory notebooks-run
 endif
-
 # Every notebook top to bottom on $(BACKEND) in a fresh kernel, nothing saved: every cell must
 # run and every checkpoint pass. Outputs are not compared: they differ from backend to backend.
 notebooks-run: setup backend-installed
@@ -81,13 +87,21 @@ backend-installed: setup
 		"(PyTorch's Linux wheels bring CUDA libraries: about 3 GB to download, 5.7 GB installed)"; exit 1; }
 
 unit: setup
+	@echo "== unit tests (KERAS_BACKEND=$(BACKEND))"
 	$(BIN)/python -m pytest tests --ignore=tests/e2e
 
 nbval: setup
 	$(BIN)/python -m pytest notebooks $(NBVAL)
 
+nbval-guides: setup
+	@echo "== nbval, then each guide's solutions in its notebook's kernel (KERAS_BACKEND=$(BACKEND))"
+	$(BIN)/python -m pytest notebooks $(NBVAL) --guides
+
+# The browser tests, on $(E2E_BACKEND) (default: the target's backend).
+E2E_BACKEND ?= $(BACKEND)
 e2e: setup
-	$(BIN)/python -m pytest tests/e2e
+	@echo "== every lesson in JupyterLab in Chromium (KERAS_BACKEND=$(E2E_BACKEND))"
+	KERAS_BACKEND=$(E2E_BACKEND) $(BIN)/python -m pytest tests/e2e
 
 # Every guide's solution code in a kernel after its lesson's notebook, in guide order; the
 # guides quote TensorFlow's messages, so the kernels run on TensorFlow (tools/guide_solutions.py).

@@ -45,7 +45,7 @@ test ! -e "$COPY/.venv"
 
 echo "== Python $have environment from requirements.txt alone: $ENV"
 "$PYTHON" -m venv "$ENV"
-(cd "$COPY" && "$ENV/bin/python" -m pip install --disable-pip-version-check -q -r requirements.txt)
+(cd "$COPY" && "$ENV/bin/python" -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt)
 echo "   installed in ${SECONDS} s"
 
 echo "== postBuild (NB_PYTHON_PREFIX=$ENV, as repo2docker sets it)"
