@@ -24,6 +24,12 @@ keras = quiet_keras_import()
 # epoch, or with the final frame when the whole run ends sooner than that (LivePlot).
 FIRST_POINT_S = 0.5
 
+
+def default_steps_per_execution() -> int:
+    """The lab's steps per execution on this backend: 8, or 1 on PyTorch (Keras's limit)."""
+    return 1 if keras.backend.backend() == "torch" else 8
+
+
 __all__ = ["LossWeightLab"]
 
 # The newest lab made by each notebook cell line: running the cell again retires it.
@@ -147,7 +153,7 @@ class LossWeightLab(LabAPI):
             steps_per_execution=(
                 steps_per_execution
                 if steps_per_execution is not None
-                else (1 if keras.backend.backend() == "torch" else 8)
+                else default_steps_per_execution()
             ),
             jit_compile=jit_compile,
             test_fraction=test_fraction,
@@ -176,6 +182,7 @@ class LossWeightLab(LabAPI):
 
         start = check_lab_weights(weights, heads, None)
         self.trainer = Trainer(model, config, start, curves=self.curves)
+        self.curves.plot.warm_up(self.trainer.warm_logs, self.trainer.model.output_names)
         self.state = LabState(
             self.trainer, heads, weights=start, epochs=epochs, live_epochs=live_epochs
         )

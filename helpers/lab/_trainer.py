@@ -103,8 +103,10 @@ class Trainer:
             return_dict=True,
         )
         self.initial_losses = {h: float(scores[f"{h}_loss"]) for h in config.heads}
-        # Trace the training and evaluation steps now, so no Train press waits for it.
-        self._fit(epochs=1, callbacks=[])
+        # Trace the training and evaluation steps now, so no Train press waits for it; the
+        # epoch's logs tell the live plot which panels a run will have (warm_logs).
+        history = self._fit(epochs=1, callbacks=[])
+        self.warm_logs = {k: float(v[-1]) for k, v in history.history.items()}
         self._restore_snapshot()
         self.evaluate()
         if config.gradient_view:  # trace (JAX: compile) the per-head gradients now too
@@ -181,8 +183,8 @@ class Trainer:
             else:
                 run.finish(stopped=request.stop.is_set())
 
-    def _fit(self, *, epochs: int, callbacks: list[Any]) -> None:
-        self.model.fit(
+    def _fit(self, *, epochs: int, callbacks: list[Any]) -> Any:
+        return self.model.fit(
             self.config.x_train,
             self.config.y_train,
             batch_size=self.config.batch_size,

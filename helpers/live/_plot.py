@@ -108,10 +108,12 @@ class LivePlot:
             self.record(epoch, logs)
             if not self.frames_wanted():
                 return
-            now, first = time.perf_counter(), self.draw_first_epoch and self.epochs_drawn == 0
-            if first and not isinstance(self.draw_first_epoch, bool):  # seconds to a first point
+            # The first epoch's frame: always, or (seconds) unless the final frame comes first.
+            now, first = time.perf_counter(), bool(self.draw_first_epoch)
+            first = first and len(self.log.epochs) == 1
+            if first and not isinstance(self.draw_first_epoch, bool):
                 first = not self.budget.final_frame_within(
-                    now, len(self.log.epochs), self.planned_epochs, self.draw_first_epoch
+                    now, 1, self.planned_epochs, self.draw_first_epoch
                 )
             if first or self.budget.due(now, time.process_time()):
                 self.send_frame()
@@ -121,6 +123,8 @@ class LivePlot:
         with self.lock:
             self._training = False
             epochs = self.log.epochs
+            if epochs and self.planned_epochs and epochs[-1] >= self.planned_epochs:
+                self.budget.run_ended(time.perf_counter(), self.planned_epochs)
             if epochs and self.planned_epochs and epochs[-1] < self.planned_epochs:
                 # Stopped early: the final frame spans the epochs that ran, not the plan.
                 self.planned_epochs = None
@@ -128,6 +132,19 @@ class LivePlot:
             if self.frames_wanted() and self._unsent:
                 self.send_frame()
             self._cell_end.stop()
+
+    def warm_up(self, logs: Mapping[str, Any], output_names: Sequence[str] | None) -> None:
+        """Build and render the figure for runs with these logs' keys, off screen.
+
+        The first frame of a new figure costs about three later ones (axes, ticks and fonts
+        are set up). The lab calls this once, so its first Train press does not pay for it.
+        Nothing is shown or kept but the figure.
+        """
+        with self.lock:
+            self.output_names = output_names
+            self.record(1, logs)
+            self.to_png()
+            self._reset()
 
     def redraw(self) -> None:
         """Draw a frame now, outside the budget; safe to call from any thread."""
