@@ -117,6 +117,7 @@ keras = quiet_keras_import()
 from IPython.display import display
 from helpers.data import make_posts
 from helpers.lab import LossWeightLab
+from helpers.lab._lab import default_steps_per_execution
 from helpers.lossweights import LossWeights
 from helpers.models import compact_posts_model
 
@@ -124,6 +125,8 @@ set_seed(0)
 parameters = inspect.signature(LossWeightLab).parameters
 DEFAULTS = {{k: parameters[k].default for k in ("jit_compile", "steps_per_execution",
                                                 "batch_size", "epochs")}}
+if DEFAULTS["steps_per_execution"] is None:  # resolved per backend when the lab is built
+    DEFAULTS["steps_per_execution"] = default_steps_per_execution()
 WEIGHTS = {weights}
 results = {{"backend": keras.backend.backend(), "lab_defaults": DEFAULTS, "settings": []}}
 """
