@@ -160,6 +160,16 @@ def test_the_optimizer_is_written_with_only_its_non_default_settings():
     assert optimizer_call(keras.optimizers.RMSprop()) == "keras.optimizers.RMSprop()"
 
 
+def test_an_optimizer_class_of_ones_own_is_refused_with_the_fix():
+    keras = pytest.importorskip("keras")
+
+    class MyAdam(keras.optimizers.Adam):
+        pass
+
+    with pytest.raises(ValueError, match=r"MyAdam, not one of keras.optimizers; give optimizer="):
+        optimizer_call(MyAdam(0.02))
+
+
 def config_from(posts, test_fraction=0.2):
     train, test = posts.split(test_fraction)
     return LabConfig(

@@ -31,12 +31,19 @@ def optimizer_call(optimizer: Any) -> str:
     import keras
     import numpy as np
 
-    cls = type(optimizer)
-    if getattr(keras.optimizers, cls.__name__, None) is not cls:
+    # On some backends keras.optimizers.Adam() makes a subclass of its own (PyTorch's
+    # torch_adam.Adam): the public class is the first of keras.optimizers in the MRO.
+    # A learner's own class (a subclass of Adam, say) is refused: its code is not known.
+    mro = type(optimizer).__mro__
+    public = [c for c in mro if getattr(keras.optimizers, c.__name__, None) is c]
+    own = public and all(c.__module__.startswith("keras.") for c in mro[: mro.index(public[0])])
+    if not own or public[0].__name__ == "Optimizer":
+        cls = type(optimizer)
         raise ValueError(
             f"the lab's optimizer is a {cls.__module__}.{cls.__name__}, not one of "
             "keras.optimizers; give optimizer='...' as the code that makes it"
         )
+    cls = public[0]
     config = optimizer.get_config()
     default = cls().get_config()
     args = []

@@ -2,7 +2,8 @@
 
 Keras 3 has no backend-neutral gradient function (keras-team/keras#19220), so this is
 the one place in the kit that calls a backend directly: ``tf.GradientTape`` on
-TensorFlow, ``jax.jacrev`` on JAX. Other backends get a clear error. What it returns is
+TensorFlow, ``jax.jacrev`` on JAX, ``torch.autograd.grad`` on PyTorch. Other backends get
+a clear error. What it returns is
 plain NumPy, so everything built on it (GradNorm, the gradient view) is backend-neutral.
 """
 
@@ -19,7 +20,7 @@ keras = quiet_keras_import()
 
 __all__ = ["BACKENDS", "HeadGradients", "gradient_summary"]
 
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 class HeadGradients:
@@ -45,7 +46,7 @@ class HeadGradients:
         if backend not in BACKENDS:
             raise NotImplementedError(
                 f"per-head gradients (GradNorm, the gradient view) are computed on "
-                f"{' and '.join(BACKENDS)}; this kernel runs Keras on {backend!r}. Restart "
+                f"{', '.join(BACKENDS)}; this kernel runs Keras on {backend!r}. Restart "
                 "the kernel with KERAS_BACKEND=jax or tensorflow (make lab BACKEND=jax)."
             )
         # Inputs in the structure the model was built with (a list of its inputs).
@@ -59,7 +60,11 @@ class HeadGradients:
                 f"the model has no layer named {layer!r} to watch the heads' gradients on; "
                 f"pass shared_layer= with one of {[layer.name for layer in model.layers]}"
             ) from None
-        self._compute = self._tensorflow if backend == "tensorflow" else self._jax()
+        self._compute = {
+            "tensorflow": lambda: self._tensorflow,
+            "jax": self._jax,
+            "torch": lambda: self._torch,
+        }[backend]()
 
     def __call__(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Each head's unweighted loss and its gradient on the layer (flattened)."""
@@ -79,6 +84,22 @@ class HeadGradients:
         }
         del tape
         return {h: float(v) for h, v in losses.items()}, grads
+
+    def _torch(self):
+        import torch
+
+        variables = [v.value for v in self.layer.trainable_weights]
+        with torch.enable_grad():
+            predictions = self.model(self.x, training=False)
+            predictions = dict(zip(self.heads, predictions, strict=True))
+            losses = {h: self.model.lab_losses[h](self.y[h], predictions[h]) for h in self.heads}
+            grads = {}
+            for k, h in enumerate(self.heads):
+                parts = torch.autograd.grad(
+                    losses[h], variables, retain_graph=k < len(self.heads) - 1
+                )
+                grads[h] = np.concatenate([np.ravel(g.detach().cpu().numpy()) for g in parts])
+        return {h: float(v.detach().cpu()) for h, v in losses.items()}, grads
 
     def _jax(self):
         import jax
