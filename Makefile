@@ -18,8 +18,9 @@ export KERAS_BACKEND := $(BACKEND)
 # `make test` runs every lesson in JupyterLab in Chromium on this backend too: every cell and
 # checkpoint, on a second backend (outputs are compared on TensorFlow, by nbval).
 BROWSER_BACKEND ?= jax
-# How many of `make test`'s stages run at once.
-TEST_JOBS ?= 2
+# How many of `make test`'s stages run at once (3: the CI run took 1,266 s, against 1,560 s
+# with 2; benchmarks/RESULTS.md).
+TEST_JOBS ?= 3
 
 .PHONY: help setup lab test unit nbval nbval-guides e2e guides notebooks notebooks-run backend-installed lint format bench hub-check clean
 
@@ -63,7 +64,7 @@ lab: setup backend-installed
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(FIRST_LESSON) $(ROOT_FLAG)
 
-# Three stages side by side ($(TEST_JOBS) at a time, each stage's output printed whole when it ends):
+# Three stages side by side (TEST_JOBS of them at once; each one's output printed when it ends):
 # the unit tests; nbval (outputs compared) with each guide's solution blocks run in its
 # notebook's kernel after the last cell (conftest.py); and every lesson run in JupyterLab in
 # Chromium on $(BROWSER_BACKEND), which checks every cell and checkpoint on a second backend.
