@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = [
     "CheckpointError",
     "check_beats_baseline",
@@ -61,8 +63,6 @@ def check_finite(values, what: str, hint: str = "") -> None:
     ...
     ValueError: the answer holds 1 NaN or infinite value(s) out of 2. Check the ids.
     """
-    import numpy as np
-
     if not isinstance(values, (list, tuple, np.ndarray)):
         from keras import ops
 

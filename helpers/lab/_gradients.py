@@ -60,11 +60,10 @@ class HeadGradients:
                 f"the model has no layer named {layer!r} to watch the heads' gradients on; "
                 f"pass shared_layer= with one of {[layer.name for layer in model.layers]}"
             ) from None
-        self._compute = {
-            "tensorflow": lambda: self._tensorflow,
-            "jax": self._jax,
-            "torch": lambda: self._torch,
-        }[backend]()
+        if backend == "jax":
+            self._compute = self._jax()  # compiled once, called every epoch
+        else:
+            self._compute = self._tensorflow if backend == "tensorflow" else self._torch
 
     def __call__(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Each head's unweighted loss and its gradient on the layer (flattened)."""

@@ -69,6 +69,8 @@ class RedrawBudget:
         self.min_interval = float(min_interval)
         self.max_overhead = float(max_overhead)
         self.first_cost = float(first_cost)
+        self.measured_cost: float | None = None  # the last frame's, kept from run to run
+        self.last_run: tuple[int, float] | None = None  # (epochs, seconds) of the last whole run
         self.start(time.perf_counter())
 
     def start(self, now: float, cpu: float | None = None) -> None:
@@ -82,8 +84,7 @@ class RedrawBudget:
         self.spent = 0.0
         self.count = 0
         self.last_end: float | None = None
-        # The last frame's measured cost carries over to the next run (same figure).
-        self.cost = getattr(self, "measured_cost", None) or self.first_cost
+        self.cost = self.measured_cost if self.measured_cost is not None else self.first_cost
 
     def due(self, now: float, cpu: float | None = None) -> bool:
         """Whether a frame may be drawn at wall time ``now`` (CPU time ``cpu``)."""
@@ -133,9 +134,8 @@ class RedrawBudget:
         """
         if not planned_epochs or epochs_done < 1:
             return False
-        last = getattr(self, "last_run", None)
-        if last is not None and last[0] == planned_epochs:
-            return last[1] + self.cost <= seconds
+        if self.last_run is not None and self.last_run[0] == planned_epochs:
+            return self.last_run[1] + self.cost <= seconds
         elapsed = now - self.started
         projected = elapsed * max(planned_epochs, epochs_done) / epochs_done + self.cost
         return projected <= seconds

@@ -109,8 +109,8 @@ class LivePlot:
             if not self.frames_wanted():
                 return
             # The first epoch's frame: always, or (seconds) unless the final frame comes first.
-            now, first = time.perf_counter(), bool(self.draw_first_epoch)
-            first = first and len(self.log.epochs) == 1
+            now = time.perf_counter()
+            first = bool(self.draw_first_epoch) and len(self.log.epochs) == 1
             if first and not isinstance(self.draw_first_epoch, bool):
                 first = not self.budget.final_frame_within(
                     now, 1, self.planned_epochs, self.draw_first_epoch
