@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng
+from helpers._validate import check_float, check_int, make_rng
+
+from ._base import call_text, made_by_field
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Clusters:
     y_train, y_test : ndarray of int64, shape (n,)
         Class ids in ``range(n_classes)``.
     n_classes : int
+    made_by : str or None
+        The call that made this data (``None`` for a NumPy ``Generator`` seed).
     """
 
     x_train: np.ndarray
@@ -26,6 +30,7 @@ class Clusters:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    made_by: str | None = made_by_field()
 
     @property
     def chance(self) -> float:
@@ -86,6 +91,7 @@ def make_clusters(
     >>> data.x_train.shape, data.n_classes
     ((750, 64), 10)
     """
+    made_by = call_text(make_clusters, locals())
     n_samples = check_int("n_samples", n_samples, low=20)
     n_features = check_int("n_features", n_features, low=1)
     n_classes = check_int("n_classes", n_classes, low=2)
@@ -118,4 +124,5 @@ def make_clusters(
         x_test=x[:n_test],
         y_test=y[:n_test].astype(np.int64),
         n_classes=n_classes,
+        made_by=made_by,
     )

@@ -11,11 +11,13 @@ same meaning and one comparison of the two meanings: the task a siamese model is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng, split_cut
+from helpers._validate import check_float, check_int, make_rng
+
+from ._base import call_text, made_by_field, per_example, split_dataset
 from .qa import MOVE_VERBS, PEOPLE, PLACES, VOCAB, Vocabulary, _as_sentences
 
 __all__ = ["DIFFERENCES", "WORDINGS", "Pairs", "make_pairs"]
@@ -62,13 +64,17 @@ class Pairs:
         ``"person"``, ``"place"`` or ``"both"``.
     vocab : Vocabulary
         The vocabulary of :func:`make_qa`; ``Embedding(len(vocab), ...)`` covers it.
+    made_by : str or None
+        A call that rebuilds this data, such as ``make_pairs(300, seed=1).split(0.2)[0]``
+        (``None`` for a NumPy ``Generator`` seed); ``lab.to_code()`` reads it.
     """
 
-    left: np.ndarray
-    right: np.ndarray
-    label: np.ndarray
-    difference: np.ndarray
+    left: np.ndarray = per_example()
+    right: np.ndarray = per_example()
+    label: np.ndarray = per_example()
+    difference: np.ndarray = per_example()
     vocab: Vocabulary
+    made_by: str | None = made_by_field()
 
     def __len__(self) -> int:
         return len(self.label)
@@ -99,7 +105,8 @@ class Pairs:
         >>> bool((pairs.swapped().left == pairs.right).all())
         True
         """
-        return Pairs(self.right, self.left, self.label, self.difference, self.vocab)
+        made_by = None if self.made_by is None else f"{self.made_by}.swapped()"
+        return replace(self, left=self.right, right=self.left, made_by=made_by)
 
     def show(self, i: int, prediction: float | None = None) -> str:
         """Pair ``i`` as plain text; with ``prediction`` (a probability), the model's answer.
@@ -141,17 +148,7 @@ class Pairs:
         >>> len(train), len(test)
         (800, 200)
         """
-        cut = split_cut(len(self), test_fraction, "pairs")
-        return self._take(slice(0, cut)), self._take(slice(cut, None))
-
-    def _take(self, index) -> Pairs:
-        return Pairs(
-            self.left[index],
-            self.right[index],
-            self.label[index],
-            self.difference[index],
-            self.vocab,
-        )
+        return split_dataset(self, test_fraction, "pairs")
 
 
 def make_pairs(
@@ -205,6 +202,7 @@ def make_pairs(
     >>> len(train), len(test)
     (800, 200)
     """
+    made_by = call_text(make_pairs, locals())
     n_samples = check_int("n_samples", n_samples, low=10, high=1_000_000)
     n_people = check_int("n_people", n_people, low=2, high=len(PEOPLE))
     n_places = check_int("n_places", n_places, low=2, high=len(PLACES))
@@ -255,7 +253,9 @@ def make_pairs(
         i += 1
         says_same = rng.random() < same_fraction
 
-    return Pairs(left=left, right=right, label=label, difference=difference, vocab=VOCAB)
+    return Pairs(
+        left=left, right=right, label=label, difference=difference, vocab=VOCAB, made_by=made_by
+    )
 
 
 def _encode(rng: np.random.Generator, wordings: tuple[str, ...], person: str, place: str):

@@ -19,7 +19,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng, split_cut
+from helpers._validate import check_float, check_int, make_rng
+
+from ._base import call_text, made_by_field, per_example, split_dataset
 
 __all__ = ["HEADS", "N_INCOME_GROUPS", "Posts", "make_posts"]
 
@@ -77,19 +79,23 @@ class Posts:
     age_noise : float
         Standard deviation of the Gaussian noise in ``targets["age"]``, in its units
         (standard deviations of age when standardised, else years); 0 for none.
+    made_by : str or None
+        A call that rebuilds this data, such as ``make_posts(300, seed=1).split(0.2)[0]``
+        (``None`` for a NumPy ``Generator`` seed); ``lab.to_code()`` reads it.
     """
 
-    posts: np.ndarray
-    targets: dict[str, np.ndarray]
-    age_years: np.ndarray
-    income_group: np.ndarray
-    gender: np.ndarray
+    posts: np.ndarray = per_example()
+    targets: dict[str, np.ndarray] = per_example()
+    age_years: np.ndarray = per_example()
+    income_group: np.ndarray = per_example()
+    gender: np.ndarray = per_example()
     age_standardized: bool
     age_mean: float
     age_std: float
     vocab_size: int
     informative_ids: Mapping[str, np.ndarray]
     age_noise: float = 0.0
+    made_by: str | None = made_by_field()
 
     def __len__(self) -> int:
         return len(self.posts)
@@ -149,23 +155,7 @@ class Posts:
         >>> len(train), len(test)
         (800, 200)
         """
-        cut = split_cut(len(self), test_fraction, "posts")
-        return self._take(slice(0, cut)), self._take(slice(cut, None))
-
-    def _take(self, index) -> Posts:
-        return Posts(
-            posts=self.posts[index],
-            targets={h: self.targets[h][index] for h in HEADS},
-            age_years=self.age_years[index],
-            income_group=self.income_group[index],
-            gender=self.gender[index],
-            age_standardized=self.age_standardized,
-            age_mean=self.age_mean,
-            age_std=self.age_std,
-            vocab_size=self.vocab_size,
-            informative_ids=self.informative_ids,
-            age_noise=self.age_noise,
-        )
+        return split_dataset(self, test_fraction, "posts")
 
 
 def make_posts(
@@ -246,6 +236,7 @@ def make_posts(
     >>> bool((noisy.posts == data.posts).all())  # the same posts; only the ages are noisy
     True
     """
+    made_by = call_text(make_posts, locals())
     n_samples = check_int("n_samples", n_samples, low=10, high=1_000_000)
     length = check_int("length", length, low=1, high=10_000)
     vocab_size = check_int("vocab_size", vocab_size, low=_MIN_VOCAB, high=10_000_000)
@@ -326,6 +317,7 @@ def make_posts(
         vocab_size=vocab_size,
         informative_ids=MappingProxyType({h: layout[h].copy() for h in HEADS}),
         age_noise=age_noise,
+        made_by=made_by,
     )
 
 

@@ -14,7 +14,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validate import check_int, make_rng, split_cut
+from helpers._validate import check_int, make_rng
+
+from ._base import call_text, made_by_field, per_example, split_dataset
 
 __all__ = ["QA", "QUESTION_TYPES", "Vocabulary", "make_qa"]
 
@@ -135,15 +137,20 @@ class QA:
         Shared by text, question and answer.
     answer_choices : mapping of str to tuple of str
         For each question type, the words that can answer it.
+    made_by : str or None
+        A call that rebuilds this data, such as ``make_qa(300, seed=1).split(0.2)[0]``
+        (``None`` for a NumPy ``Generator`` seed); ``lab.to_code()`` reads it.
     """
 
-    text: np.ndarray
-    question: np.ndarray
-    answer: np.ndarray
-    question_type: np.ndarray
+    text: np.ndarray = per_example()
+    question: np.ndarray = per_example()
+    answer: np.ndarray = per_example()
+    question_type: np.ndarray = per_example()
     vocab: Vocabulary
     answer_choices: Mapping[str, tuple[str, ...]]
-    _story_choices: np.ndarray  # per example: how many answer-type words the story names
+    # per example: how many answer-type words the story names
+    _story_choices: np.ndarray = per_example()
+    made_by: str | None = made_by_field()
 
     def __len__(self) -> int:
         return len(self.answer)
@@ -209,19 +216,7 @@ class QA:
         Examples are unique and in random order, so no held-out story-and-question
         pair appears in the training part.
         """
-        cut = split_cut(len(self), test_fraction, "examples")
-        return self._take(slice(0, cut)), self._take(slice(cut, None))
-
-    def _take(self, index) -> QA:
-        return QA(
-            text=self.text[index],
-            question=self.question[index],
-            answer=self.answer[index],
-            question_type=self.question_type[index],
-            vocab=self.vocab,
-            answer_choices=self.answer_choices,
-            _story_choices=self._story_choices[index],
-        )
+        return split_dataset(self, test_fraction, "examples")
 
 
 def make_qa(
@@ -290,6 +285,7 @@ def make_qa(
     >>> len(train), len(test)
     (800, 200)
     """
+    made_by = call_text(make_qa, locals())
     n_samples = check_int("n_samples", n_samples, low=10, high=1_000_000)
     n_people = check_int("n_people", n_people, low=1, high=len(PEOPLE))
     n_places = check_int("n_places", n_places, low=2, high=len(PLACES))
@@ -373,6 +369,7 @@ def make_qa(
         vocab=VOCAB,
         answer_choices=MappingProxyType({t: choices[t] for t in question_types}),
         _story_choices=story_choices,
+        made_by=made_by,
     )
 
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng, split_cut
+from helpers._validate import check_float, check_int, make_rng
+
+from ._base import call_text, made_by_field, per_example, split_dataset
 
 __all__ = ["SHAPES", "Shapes", "make_shapes"]
 
@@ -45,12 +47,16 @@ class Shapes:
         The shapes in label order.
     radius : ndarray of float32, shape (n,)
         Each shape's half-width in pixels.
+    made_by : str or None
+        A call that rebuilds this data, such as ``make_shapes(300, seed=1).split(0.2)[0]``
+        (``None`` for a NumPy ``Generator`` seed); ``lab.to_code()`` reads it.
     """
 
-    images: np.ndarray
-    labels: np.ndarray
+    images: np.ndarray = per_example()
+    labels: np.ndarray = per_example()
     class_names: tuple[str, ...]
-    radius: np.ndarray
+    radius: np.ndarray = per_example()
+    made_by: str | None = made_by_field()
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -89,8 +95,7 @@ class Shapes:
         >>> len(train), len(test)
         (800, 200)
         """
-        cut = split_cut(len(self), test_fraction, "images")
-        return self._take(slice(0, cut)), self._take(slice(cut, None))
+        return split_dataset(self, test_fraction, "images")
 
     def show(self, indices, predictions=None, *, per_row: int = 6) -> str:
         """Examples as text pictures, side by side, each named under it.
@@ -158,14 +163,6 @@ class Shapes:
                 raise IndexError(f"example index must be an integer in [-{n}, {n}), got {i!r}")
         return [int(i) % n for i in items]
 
-    def _take(self, index) -> Shapes:
-        return Shapes(
-            images=self.images[index],
-            labels=self.labels[index],
-            class_names=self.class_names,
-            radius=self.radius[index],
-        )
-
 
 def make_shapes(
     n_samples: int = 2400,
@@ -220,6 +217,7 @@ def make_shapes(
     >>> len(train), len(test)
     (450, 150)
     """
+    made_by = call_text(make_shapes, locals())
     n_samples = check_int("n_samples", n_samples, low=10, high=200_000)
     image_size = check_int("image_size", image_size, low=_MIN_SIZE, high=_MAX_SIZE)
     class_names = _check_classes(classes)
@@ -269,6 +267,7 @@ def make_shapes(
         labels=labels.astype(np.int64),
         class_names=class_names,
         radius=radius.astype(np.float32),
+        made_by=made_by,
     )
 
 

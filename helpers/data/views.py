@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_float, check_int, make_rng, split_cut
+from helpers._validate import check_float, check_int, make_rng
+
+from ._base import call_text, made_by_field, per_example, split_dataset
 
 __all__ = ["Views", "make_views"]
 
@@ -39,13 +41,17 @@ class Views:
         How many pixels further left the right camera sees the object.
     depth_names : tuple of str
         A name for each depth class, nearest first, e.g. ``("near", "middle", "far")``.
+    made_by : str or None
+        A call that rebuilds this data, such as ``make_views(300, seed=1).split(0.2)[0]``
+        (``None`` for a NumPy ``Generator`` seed); ``lab.to_code()`` reads it.
     """
 
-    left: np.ndarray
-    right: np.ndarray
-    depth: np.ndarray
-    disparity: np.ndarray
+    left: np.ndarray = per_example()
+    right: np.ndarray = per_example()
+    depth: np.ndarray = per_example()
+    disparity: np.ndarray = per_example()
     depth_names: tuple[str, ...]
+    made_by: str | None = made_by_field()
 
     def __len__(self) -> int:
         return len(self.depth)
@@ -126,17 +132,7 @@ class Views:
         >>> len(train), len(test)
         (800, 200)
         """
-        cut = split_cut(len(self), test_fraction, "scenes")
-        return self._take(slice(0, cut)), self._take(slice(cut, None))
-
-    def _take(self, index) -> Views:
-        return Views(
-            self.left[index],
-            self.right[index],
-            self.depth[index],
-            self.disparity[index],
-            self.depth_names,
-        )
+        return split_dataset(self, test_fraction, "scenes")
 
 
 def make_views(
@@ -193,6 +189,7 @@ def make_views(
     >>> views.depth_names
     ('near', 'middle', 'far')
     """
+    made_by = call_text(make_views, locals())
     n_samples = check_int("n_samples", n_samples, low=10, high=1_000_000)
     height = check_int("height", height, low=4, high=64)
     width = check_int("width", width, low=8, high=128)
@@ -240,6 +237,7 @@ def make_views(
         depth=depth.astype(np.int64),
         disparity=disparity.astype(np.int64),
         depth_names=_depth_names(n_depths),
+        made_by=made_by,
     )
 
 
