@@ -186,10 +186,13 @@ class PredictFirst:
         q = self.question
         lines = [f"Predict first · {q.text}"]
         lines += [f"  {c}" for c in q.labelled_choices()]
-        example = '"b"' if not q.numeric else "..."
+        # No example letter: a fixed one ("b") reads as a hint wherever it is the answer.
+        what = (
+            "your number" if q.numeric else f"your choice's letter, a to {chr(96 + len(q.choices))}"
+        )
         lines.append(
             "Answer in the widget (run the notebook in Jupyter), or in code: "
-            f"predict({q.id!r}, answer_now={example})"
+            f"predict({q.id!r}, answer_now=...) with {what}"
         )
         if self.attempts:
             lines.append(self.attempts[-1].message)

@@ -194,6 +194,8 @@ def test_the_plain_text_version_is_stable_and_does_not_give_the_answer_away():
         if q.numeric:
             for form in (format_number(q.answer), str(int(q.answer))):
                 assert form not in bundle["text/plain"], (qid, form)
+        else:  # no example letter, which would read as a hint where it is the answer
+            assert "answer_now=..." in bundle["text/plain"], qid
         shown.close()
 
 
