@@ -11,25 +11,15 @@ give that value. So a guide is checked without running its notebook a second tim
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from queue import Empty
 
 import pytest
 
+from tools import guide_solutions as gs
+
 ROOT = Path(__file__).resolve().parent
 BLOCK_TIMEOUT_S = 900
-
-
-def _guide_tool():
-    name = "guide_solutions"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "guide_solutions.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def pytest_addoption(parser):
@@ -82,12 +72,11 @@ class GuideBlockItem(pytest.Item):
         kernel = getattr(self.parent, "kernel", None)
         if kernel is None or not kernel.is_alive():
             raise GuideBlockFailed("the notebook's kernel is not running")
-        gs = _guide_tool()
-        error = gs._error_of(_run_in_kernel(kernel, gs.CHECK_DEFINITION))
+        error = gs.error_of(_run_in_kernel(kernel, gs.CHECK_DEFINITION))
         if error is not None:
             raise GuideBlockFailed(f"defining the checks failed: {error}")
         shown: list[str] = []
-        problem = gs._run_block(self.block, lambda source: _run_in_kernel(kernel, source), shown)
+        problem = gs.run_block(self.block, lambda source: _run_in_kernel(kernel, source), shown)
         if problem is not None:
             raise GuideBlockFailed(
                 f"{self.block.where()}:\n{problem}\n\nit showed:\n{''.join(shown)}"
@@ -105,7 +94,6 @@ class GuideBlockItem(pytest.Item):
 def pytest_collection_modifyitems(session, config, items):
     if not config.getoption("--guides"):
         return
-    gs = _guide_tool()
     last_of: dict[object, int] = {}
     for index, item in enumerate(items):
         if type(item.parent).__name__ == "IPyNbFile":

@@ -5,23 +5,24 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks run as scripts; tools/ is the repository's
+
+from tools.kernel import notebook_client  # noqa: E402
 
 
 def run_in_kernel(nb: nbformat.NotebookNode):
     """Execute ``nb`` in a fresh ipykernel; return the JSON its last cell prints after
     ``RESULTS ``."""
-    client = NotebookClient(
-        nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(ROOT)}}
-    )
+    client = notebook_client(nb, ROOT)
     client.execute(env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     return json.loads(text.split("RESULTS ", 1)[1])

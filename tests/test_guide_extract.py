@@ -5,26 +5,14 @@ tests/test_guide_solutions.py.
 """
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
+from tools import guide_solutions as gs
+
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "guide_solutions", ROOT / "tools" / "guide_solutions.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gs = _load_tool()
 
 GUIDE = """\
 # 09 · A lesson
@@ -221,7 +209,7 @@ def test_a_block_without_literal_comments_is_left_as_it_is():
     assert gs.checked_source(code) == code
 
 
-# _run_block judged with a stand-in for the kernel: exec in one namespace.
+# run_block judged with a stand-in for the kernel: exec in one namespace.
 def _fake_kernel():
     namespace: dict = {}
     exec(gs.CHECK_DEFINITION, namespace)
@@ -239,7 +227,7 @@ def _fake_kernel():
 
 def _judge(code: str) -> str | None:
     block = gs.SolutionBlock("guide.md", "Challenge 1", 1, 10, code)
-    return gs._run_block(block, _fake_kernel(), [])
+    return gs.run_block(block, _fake_kernel(), [])
 
 
 def test_a_block_that_runs_is_fine_and_one_that_fails_reports_the_error():

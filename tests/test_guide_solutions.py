@@ -11,31 +11,18 @@ This takes minutes (each lesson's notebook runs once), so it runs when this file
 tests/test_guide_extract.py.
 """
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from tools import guide_solutions as gs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOW_TO_RUN = (
     "guide solutions run one kernel per lesson (minutes): `make guides`, "
     "`pytest tests/test_guide_solutions.py` or BSEQ_GUIDES=1"
 )
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "guide_solutions", ROOT / "tools" / "guide_solutions.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gs = _load_tool()
 
 
 def _guides_with_solutions() -> list[Path]:

@@ -38,9 +38,10 @@ x / 0
 
 
 def _project(tmp_path: Path, value: int) -> Path:
-    (tmp_path / "tools").mkdir()
     shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
-    shutil.copy(ROOT / "tools" / "guide_solutions.py", tmp_path / "tools" / "guide_solutions.py")
+    shutil.copytree(
+        ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "lessons").mkdir()
     cell = nbformat.v4.new_code_cell("x = 21\nprint(x)")

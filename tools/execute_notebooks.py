@@ -12,43 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-KERNEL = "python3"
-
-
-def execute(path: Path, save: bool) -> float:
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=900,
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-    )
-    with client.setup_kernel():
-        start = time.perf_counter()
-        for index, cell in enumerate(nb.cells):
-            try:
-                client.execute_cell(cell, index)
-            except CellExecutionError as exc:
-                raise SystemExit(f"{path} cell {index} failed:\n{exc}") from None
-        elapsed = time.perf_counter() - start
-        # Save widget state, so a saved lab shows its controls (not "model not found").
-        client.set_widgets_metadata()
-    nb.metadata["kernelspec"] = {
-        "name": KERNEL,
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    if save:
-        nbformat.write(nb, path)
-    return elapsed
+from tools.kernel import run_notebook
 
 
 def main(argv: list[str]) -> int:
@@ -57,7 +26,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-save", action="store_true", help="run only; leave files as they are")
     args = parser.parse_args(argv)
     for path in args.notebooks:
-        elapsed = execute(path, save=not args.no_save)
+        elapsed = run_notebook(path, save=not args.no_save)
         print(f"{path}: {elapsed:.1f} s kernel time (kernel start excluded)", flush=True)
     return 0
 

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KERNEL = "python3"
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(ROOT))
 CELL_TIMEOUT_S = 900
 PYTHON_LANGUAGES = {"python", "py", "python3"}
 
@@ -374,7 +375,7 @@ def guides_with_solutions(lessons: Path = ROOT / "lessons") -> list[Path]:
     return [g for g in sorted(lessons.glob("[0-9][0-9]-*.md")) if read_solutions(g)]
 
 
-def _error_of(cell) -> tuple[str, str] | None:
+def error_of(cell) -> tuple[str, str] | None:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             return output.get("ename", ""), _plain(output.get("evalue", ""))
@@ -420,7 +421,8 @@ def run_guide(
         What failed (if anything) and how long the notebook and the blocks took.
     """
     import nbformat
-    from nbclient import NotebookClient
+
+    from tools.kernel import notebook_client
 
     notebook = notebook_for(guide)
     report = GuideReport(guide=guide, notebook=notebook)
@@ -429,13 +431,7 @@ def run_guide(
         report.notebook_problem = f"no notebook {_display_path(notebook)} for this guide"
         return report
     nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=timeout,
-        resources={"metadata": {"path": str(notebook.parent)}},
-        record_timing=False,
-    )
+    client = notebook_client(nb, notebook.parent, timeout)
 
     def run(source: str):
         cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["raises-exception"]})
@@ -453,7 +449,7 @@ def run_guide(
             tags = cell.metadata.get("tags", [])
             cell.metadata["tags"] = [*tags, "raises-exception"]
             executed = client.execute_cell(cell, index)
-            error = _error_of(executed)
+            error = error_of(executed)
             if error is not None and "raises-exception" not in tags:
                 report.notebook_problem = f"cell {index}: {error[0]}: {_short(error[1])}"
                 break
@@ -464,13 +460,13 @@ def run_guide(
         for block in blocks:
             start = time.perf_counter()
             shown: list[str] = []
-            problem = _run_block(block, run, shown)
+            problem = run_block(block, run, shown)
             seconds = time.perf_counter() - start
             report.results.append(BlockResult(block, problem, seconds, "".join(shown)))
     return report
 
 
-def _run_block(block: SolutionBlock, execute, shown: list[str]) -> str | None:
+def run_block(block: SolutionBlock, execute, shown: list[str]) -> str | None:
     """Run one block with ``execute(source) -> executed cell``; say what went wrong.
 
     What the block prints or displays is appended to ``shown``.
@@ -479,7 +475,7 @@ def _run_block(block: SolutionBlock, execute, shown: list[str]) -> str | None:
     def run(source: str) -> tuple[str, str] | None:
         executed = execute(source)
         shown.append(_text_of(executed))
-        return _error_of(executed)
+        return error_of(executed)
 
     try:
         expected = block.raises
