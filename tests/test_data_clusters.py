@@ -4,21 +4,6 @@ import pytest
 from helpers.data import make_clusters
 
 
-def test_same_seed_gives_identical_data_and_different_seeds_differ():
-    a, b, c = make_clusters(300, seed=3), make_clusters(300, seed=3), make_clusters(300, seed=4)
-    np.testing.assert_array_equal(a.x_train, b.x_train)
-    np.testing.assert_array_equal(a.y_test, b.y_test)
-    assert not np.array_equal(a.x_train, c.x_train)
-
-
-def test_global_numpy_random_state_is_untouched():
-    np.random.seed(123)
-    expected = np.random.random(3)
-    np.random.seed(123)
-    make_clusters(200, seed=1)
-    np.testing.assert_array_equal(np.random.random(3), expected)
-
-
 def test_shapes_dtypes_and_balanced_classes():
     d = make_clusters(1000, n_features=64, n_classes=10, test_fraction=0.2, seed=0)
     assert d.x_train.shape == (800, 64) and d.x_test.shape == (200, 64)

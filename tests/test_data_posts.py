@@ -1,35 +1,10 @@
 import hashlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from helpers.data import Posts, make_posts
 from helpers.data.posts import HEADS
-
-
-def test_same_seed_gives_identical_data_and_different_seeds_differ():
-    a, b, c = make_posts(300, seed=3), make_posts(300, seed=3), make_posts(300, seed=4)
-    np.testing.assert_array_equal(a.posts, b.posts)
-    for head in HEADS:
-        np.testing.assert_array_equal(a.targets[head], b.targets[head])
-    assert not np.array_equal(a.posts, c.posts)
-    assert not np.array_equal(a.age_years, c.age_years)
-
-
-def test_global_numpy_random_state_is_untouched():
-    np.random.seed(123)
-    expected = np.random.random(3)
-    np.random.seed(123)
-    make_posts(200, seed=1)
-    np.testing.assert_array_equal(np.random.random(3), expected)
-
-
-def test_a_generator_can_be_passed_as_seed():
-    a = make_posts(50, seed=np.random.default_rng(7))
-    b = make_posts(50, seed=np.random.default_rng(7))
-    np.testing.assert_array_equal(a.posts, b.posts)
 
 
 def test_shapes_dtypes_and_ranges_of_the_defaults():
@@ -239,17 +214,6 @@ def test_targets_are_independent_of_each_other():
     assert abs(np.corrcoef(d.age_years, d.income_group)[0, 1]) < 0.03
 
 
-def test_the_generator_module_needs_only_numpy():
-    code = (
-        "import sys, helpers.data; "
-        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch', 'matplotlib') "
-        "if m in sys.modules]; "
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 @pytest.mark.parametrize(
     "kwargs, error, words",
     [
@@ -276,9 +240,3 @@ def test_bad_arguments_raise_errors_that_name_argument_and_value(kwargs, error, 
         make_posts(**kwargs)
     for word in words:
         assert word in str(info.value)
-
-
-@pytest.mark.parametrize("fraction", [0.0, 0.999])
-def test_split_rejects_fractions_outside_the_allowed_range(fraction):
-    with pytest.raises(ValueError, match="test_fraction"):
-        make_posts(100).split(fraction)

@@ -1,32 +1,7 @@
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from helpers.data import SHAPES, Shapes, make_shapes
-
-
-def test_same_seed_gives_identical_data_and_different_seeds_differ():
-    a, b, c = make_shapes(120, seed=3), make_shapes(120, seed=3), make_shapes(120, seed=4)
-    np.testing.assert_array_equal(a.images, b.images)
-    np.testing.assert_array_equal(a.labels, b.labels)
-    assert not np.array_equal(a.images, c.images)
-    assert not np.array_equal(a.labels, c.labels)
-
-
-def test_global_numpy_random_state_is_untouched():
-    np.random.seed(123)
-    expected = np.random.random(3)
-    np.random.seed(123)
-    make_shapes(50, seed=1)
-    np.testing.assert_array_equal(np.random.random(3), expected)
-
-
-def test_a_generator_can_be_passed_as_seed():
-    a = make_shapes(30, seed=np.random.default_rng(7))
-    b = make_shapes(30, seed=np.random.default_rng(7))
-    np.testing.assert_array_equal(a.images, b.images)
 
 
 def test_shapes_dtypes_and_balanced_classes_of_the_defaults():
@@ -100,15 +75,6 @@ def test_other_image_sizes():
     assert d.radius.max() <= 64 / 3
 
 
-def test_split_keeps_order_and_sizes():
-    d = make_shapes(500, seed=1)
-    train, test = d.split(0.2)
-    assert (len(train), len(test)) == (400, 100)
-    np.testing.assert_array_equal(test.images, d.images[400:])
-    np.testing.assert_array_equal(train.labels, d.labels[:400])
-    assert test.class_names == d.class_names
-
-
 def test_show_draws_each_example_as_text_with_its_name():
     d = make_shapes(12, noise=0.0, image_size=16, min_radius=5, seed=2)
     text = d.show(0)
@@ -159,17 +125,6 @@ def test_a_nearest_centroid_reader_beats_chance_so_the_data_is_learnable():
     assert accuracy > 2 * d.chance
 
 
-def test_the_generator_module_needs_only_numpy():
-    code = (
-        "import sys, helpers.data; helpers.data.make_shapes(20).show([0, 1]); "
-        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch', 'matplotlib') "
-        "if m in sys.modules]; "
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 @pytest.mark.parametrize(
     "kwargs, error, words",
     [
@@ -199,12 +154,6 @@ def test_bad_arguments_raise_errors_that_name_argument_and_value(kwargs, error, 
         make_shapes(**kwargs)
     for word in words:
         assert word in str(info.value)
-
-
-@pytest.mark.parametrize("fraction", [0.0, 0.999])
-def test_split_rejects_fractions_outside_the_allowed_range(fraction):
-    with pytest.raises(ValueError, match="test_fraction"):
-        make_shapes(100).split(fraction)
 
 
 @pytest.mark.parametrize("image_size", [12, 28, 33])

@@ -1,7 +1,3 @@
-import random
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -10,32 +6,6 @@ from helpers.data import Views, make_views
 
 def clean(n=400, seed=0, **kwargs):
     return make_views(n, noise=0.0, seed=seed, **kwargs)
-
-
-def test_same_seed_gives_identical_data_and_different_seeds_differ():
-    a, b, c = make_views(200, seed=3), make_views(200, seed=3), make_views(200, seed=4)
-    np.testing.assert_array_equal(a.left, b.left)
-    np.testing.assert_array_equal(a.right, b.right)
-    np.testing.assert_array_equal(a.depth, b.depth)
-    assert not np.array_equal(a.left, c.left)
-    assert not np.array_equal(a.depth, c.depth)
-
-
-def test_a_generator_seed_is_used_as_given():
-    a = make_views(30, seed=np.random.default_rng(7))
-    b = make_views(30, seed=np.random.default_rng(7))
-    np.testing.assert_array_equal(a.right, b.right)
-
-
-def test_global_random_state_is_untouched():
-    np.random.seed(123)
-    random.seed(123)
-    expected = np.random.random(3), random.random()
-    np.random.seed(123)
-    random.seed(123)
-    make_views(100, seed=1)
-    np.testing.assert_array_equal(np.random.random(3), expected[0])
-    assert random.random() == expected[1]
 
 
 def test_shapes_dtypes_and_names_of_the_defaults():
@@ -141,15 +111,6 @@ def test_baselines():
     assert make_views(100, n_depths=2).chance == 0.5
 
 
-def test_split_keeps_order_and_sizes():
-    d = make_views(500, seed=1)
-    train, test = d.split(0.2)
-    assert (len(train), len(test)) == (400, 100)
-    np.testing.assert_array_equal(test.right, d.right[400:])
-    np.testing.assert_array_equal(train.depth, d.depth[:400])
-    assert test.depth_names == d.depth_names
-
-
 def test_show_draws_both_views_and_the_answer():
     d = clean(20, seed=3)
     text = d.show(0)
@@ -179,16 +140,6 @@ def test_repr_is_a_short_summary():
     assert repr(make_views(30)) == (
         "Views(30 scenes, two 12 x 40 grey views each, depths: near, middle, far)"
     )
-
-
-def test_the_generator_module_needs_only_numpy():
-    code = (
-        "import sys, helpers.data.views; "
-        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch', 'matplotlib') "
-        "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -221,9 +172,3 @@ def test_bad_arguments_raise_errors_that_name_argument_and_value(kwargs, error, 
         make_views(**kwargs)
     for word in words:
         assert word in str(info.value)
-
-
-@pytest.mark.parametrize("fraction", [0.0, 0.999])
-def test_split_rejects_fractions_outside_the_allowed_range(fraction):
-    with pytest.raises(ValueError, match="test_fraction"):
-        make_views(100).split(fraction)
