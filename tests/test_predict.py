@@ -253,7 +253,7 @@ def test_every_lesson_asks_at_least_three_predict_first_questions_of_its_own(pat
         plain = [data["text/plain"] for data in outputs if "text/plain" in data]
         assert ["".join(p) for p in plain] == [predict(qid).text()], (
             f"{path.name} cell {index}: the saved question differs from {qid!r} in "
-            "helpers.questions; re-run the notebook"
+            "helpers/question_bank; re-run the notebook"
         )
     assert len(set(ids)) == len(ids), f"{path.name} asks a question twice: {ids}"
 
