@@ -78,11 +78,28 @@ def check_number(
     return float(value)
 
 
-def check_bool(name: str, value) -> bool:
-    """Return ``value`` if it is True or False, else raise a ``TypeError`` naming it."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+def check_bool(name: str, value, *, numpy_ok: bool = False) -> bool:
+    """Return ``value`` if it is True or False, else raise a ``TypeError`` naming it.
+
+    With ``numpy_ok``, NumPy's ``np.True_`` and ``np.False_`` are accepted too.
+    """
+    kinds = (bool, np.bool_) if numpy_ok else bool
+    if not isinstance(value, kinds):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_seed(name: str, value) -> int:
+    """Return ``value`` if it is a non-negative whole number, else raise naming it.
+
+    Examples
+    --------
+    >>> check_seed("seed", 3)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return int(value)
 
 
 def check_choice(name: str, value, allowed: Iterable) -> object:

@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Iterator
 
+from helpers._validate import check_seed
+
 __all__ = ["quiet_keras_import", "set_seed"]
 
 
@@ -71,8 +73,7 @@ def set_seed(seed: int = 0) -> None:
     seed : int
         Any non-negative integer.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = check_seed("seed", seed)
     keras = quiet_keras_import()
     if "tensorflow" in sys.modules:
         keras.utils.set_random_seed(seed)

@@ -31,6 +31,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from helpers._validate import check_bool, check_int
+
 __all__ = ["RENDERERS", "draw_model", "renderer"]
 
 RENDERERS = ("graphviz-pure", "dot")
@@ -111,10 +113,10 @@ def draw_model(
     >>> draw_model(model)  # doctest: +SKIP
     <IPython.core.display.Image object>
     """
-    show_shapes = _check_bool("show_shapes", show_shapes)
-    show_layer_names = _check_bool("show_layer_names", show_layer_names)
-    expand_nested = _check_bool("expand_nested", expand_nested)
-    dpi = _check_dpi(dpi)
+    show_shapes = check_bool("show_shapes", show_shapes)
+    show_layer_names = check_bool("show_layer_names", show_layer_names)
+    expand_nested = check_bool("expand_nested", expand_nested)
+    dpi = check_int("dpi", dpi, low=20, high=300)
     if rankdir not in _RANKDIRS:
         choices = ", ".join(repr(r) for r in _RANKDIRS)
         raise ValueError(f"rankdir must be one of {choices}; got {rankdir!r}")
@@ -234,17 +236,3 @@ def _check_model(model) -> None:
         f"model must be a keras.Model (functional or Sequential), got {type(model).__name__}; "
         "build one with keras.Model(inputs, outputs) first"
     )
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def _check_dpi(dpi) -> int:
-    if isinstance(dpi, bool) or not isinstance(dpi, int):
-        raise TypeError(f"dpi must be a whole number, got {dpi!r} ({type(dpi).__name__})")
-    if not 20 <= dpi <= 300:
-        raise ValueError(f"dpi must be between 20 and 300, got {dpi}; 72 fits a notebook")
-    return dpi

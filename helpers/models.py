@@ -7,6 +7,7 @@ tests). Keras is imported when a builder is called, not when this module is impo
 
 from __future__ import annotations
 
+from helpers._validate import check_int
 from helpers.env import quiet_keras_import
 
 __all__ = ["compact_posts_model"]
@@ -72,9 +73,9 @@ def compact_posts_model(
         ("shared_width", shared_width),
         ("n_income_groups", n_income_groups),
     ]:
-        _check_positive_int(arg, value, low=2 if arg == "n_income_groups" else 1)
+        check_int(arg, value, low=2 if arg == "n_income_groups" else 1)
     if sequence_length is not None:
-        _check_positive_int("sequence_length", sequence_length, low=1)
+        check_int("sequence_length", sequence_length, low=1)
 
     keras = quiet_keras_import()
     from keras import layers
@@ -89,10 +90,3 @@ def compact_posts_model(
     return keras.Model(
         posts_input, [age_prediction, income_prediction, gender_prediction], name=name
     )
-
-
-def _check_positive_int(name: str, value, *, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")

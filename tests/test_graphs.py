@@ -182,7 +182,7 @@ def test_a_renderer_that_prints_no_png_counts_as_failed(monkeypatch, tmp_path, c
     "kwargs, error, words",
     [
         ({"dpi": 0}, ValueError, ["dpi", "between 20 and 300", "0"]),
-        ({"dpi": 72.5}, TypeError, ["dpi", "whole number", "72.5"]),
+        ({"dpi": 72.5}, TypeError, ["dpi", "integer", "72.5"]),
         ({"rankdir": "XY"}, ValueError, ["rankdir", "'TB'", "'XY'"]),
         ({"show_shapes": "yes"}, TypeError, ["show_shapes", "True or False", "'yes'"]),
         ({"expand_nested": 1}, TypeError, ["expand_nested", "True or False", "1"]),

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from helpers._validate import check_float, check_int, make_rng
+from helpers._validate import check_bool, check_float, check_int, make_rng
 
 from ._base import call_text, made_by_field, per_example, split_dataset
 
@@ -247,8 +247,8 @@ def make_posts(
         )
     signal = check_float("signal", signal, low=0.0, high=1.0)
     age_min, age_max = _check_age_range(age_range)
-    one_hot_income = _check_bool("one_hot_income", one_hot_income)
-    standardize_age = _check_bool("standardize_age", standardize_age)
+    one_hot_income = check_bool("one_hot_income", one_hot_income, numpy_ok=True)
+    standardize_age = check_bool("standardize_age", standardize_age, numpy_ok=True)
     age_noise = check_float("age_noise", age_noise, low=0.0)
     rng = make_rng(seed)
 
@@ -362,9 +362,3 @@ def _check_age_range(age_range) -> tuple[int, int]:
             f"age_range must satisfy 0 <= low < high <= 120 (years), got {tuple(age_range)!r}"
         )
     return low, high
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
