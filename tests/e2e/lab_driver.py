@@ -291,7 +291,7 @@ def wait_for_run(page, notebook: str, timeout_ms: int) -> None:
     wait_for_widgets(page)
 
 
-def wait_for_widgets(page, timeout_s: float = 20.0) -> None:
+def wait_for_widgets(page, timeout_s: float = 120.0) -> None:
     """Wait (at most ``timeout_s``) until no widget output still says "Loading widget..."."""
     deadline = timeout_s * 1000
     waited = 0
