@@ -7,6 +7,7 @@ away, to see what a fresh learner sees after `make lab`.
 """
 
 import json
+import time
 
 from .conftest import (
     LAB_SETTINGS,
@@ -41,12 +42,17 @@ def test_lesson_01_opens_without_the_news_toast(jupyter_lab, lab_page):
         # First show that this test can see the toast: a user who chose "Ask" gets it.
         jupyter_lab.write_setting(NOTIFICATION_SETTINGS, {"fetchNews": "none"})
         open_notebook(lab_page, jupyter_lab, notebook)
-        toast.first.wait_for(state="visible", timeout=30_000)
+        opened = time.monotonic()
+        toast.first.wait_for(state="visible", timeout=120_000)  # a guard against a hang
+        toast_after_s = time.monotonic() - opened
 
         # A learner with no settings of their own: the kit's defaults only.
         jupyter_lab.remove_setting(NOTIFICATION_SETTINGS)
         open_notebook(lab_page, jupyter_lab, notebook)
-        lab_page.wait_for_timeout(3_000)  # the toast, if any, comes once the app is restored
+        # The toast, if any, comes once the app is restored: wait for that, then twice as
+        # long as the toast took to appear above (at least 3 s), so a slow machine waits more.
+        lab_page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        lab_page.wait_for_timeout(max(3.0, 2 * toast_after_s) * 1000)
         lab_page.screenshot(path=str(SCREENSHOTS / "01-no-news-toast.png"))
         shown = toast.count()
     finally:
