@@ -87,12 +87,12 @@ def test_an_answer_of_the_wrong_type_is_refused_naming_it():
 
 def test_a_choice_is_accepted_by_letter_by_text_or_as_listed_and_nothing_else():
     q = QUESTIONS["03-dominant-head"]
-    for given in ("a", "A", "a)", " age ", "AGE", "a) age"):
+    for given in ("b", "B", "b)", " age ", "AGE", "b) age"):
         assert q.grade(given).correct, given
     assert not q.grade("c").correct
     with pytest.raises(ValueError, match="letters 'a', 'b', 'c', 'd'") as err:
         q.grade("e")
-    assert "a) age" in str(err.value)
+    assert "b) age" in str(err.value)
     with pytest.raises(ValueError):
         q.grade(0)
 
@@ -164,7 +164,7 @@ def test_check_without_an_answer_asks_for_one_and_counts_nothing():
     ask.input.value = ask.question.labelled_choices()[0]
     ask.check.click()
     assert ask.attempts[-1].misconception and "pf-misconception" in ask.widget._dom_classes
-    ask.input.value = ask.question.labelled_choices()[1]
+    ask.input.value = ask.question.labelled_choices()[3]
     ask.check.click()
     assert ask.correct
 
@@ -177,12 +177,21 @@ def test_a_typed_answer_that_is_no_number_says_so_in_the_widget_without_raising(
 
 
 def test_answer_in_code_grades_shows_the_feedback_in_the_widget_and_moves_the_choice():
-    ask = predict("04-balance-std", answer_now="b")
+    ask = predict("04-balance-std", answer_now="a")
     assert ask.attempts[-1].misconception
-    assert ask.input.value == ask.question.labelled_choices()[1]
-    verdict = ask.answer("a")
+    assert ask.input.value == ask.question.labelled_choices()[0]
+    verdict = ask.answer("b")
     assert verdict.correct and "Right" in ask.feedback.value
     assert repr(ask) == "<PredictFirst 04-balance-std: answered right>"
+
+
+def test_the_right_answers_are_spread_over_the_letters():
+    letters = [
+        "abcd"[q.choices.index(q.answer)] for q in QUESTIONS.values() if q.choices is not None
+    ]
+    counts = {letter: letters.count(letter) for letter in "abcd"}
+    assert all(counts.values()), f"a letter is never the answer: {counts}"
+    assert max(counts.values()) <= len(letters) / 2, f"one letter is the answer too often: {counts}"
 
 
 def test_the_plain_text_version_is_stable_and_does_not_give_the_answer_away():
