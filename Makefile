@@ -114,6 +114,15 @@ format: setup  ## ruff format, then ruff check --fix
 hub-check:  ## build what a hub or Binder image gets from requirements.txt alone and run every set-up cell there (minutes)
 	$(TIMED) hub-check bash tools/check_hub_env.sh
 
+# A class on one JupyterHub here (tools/hub_test.py, requirements-hub.txt, the proxy from npm):
+# LEARNERS learners at once, measured and checked; it stops everything it started. The
+# learners' environment is built once into build/hub-test/ and reused while the requirements
+# stay the same (the first run takes minutes more). HUB_TEST_FLAGS=--light: CI's light pass.
+LEARNERS ?= 4
+.PHONY: hub-test
+hub-test: setup  ## LEARNERS=4 learners on a local JupyterHub at once: lessons 01 and 04, isolation, culling, a killed kernel; memory, CPU and wall time (environment cached in build/hub-test/)
+	$(BIN)/python tools/hub_test.py --learners $(LEARNERS) $(HUB_TEST_FLAGS)
+
 bench: setup  ## time every notebook (nothing saved), then run benchmarks/*.py (ratios side by side)
 	$(BIN)/python tools/execute_notebooks.py --no-save notebooks/[0-9]*.ipynb
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
