@@ -4,8 +4,8 @@ The committed notebooks use seed 0 (``set_seed(0)`` for Keras, ``seed=0`` for th
 Each test here runs one lesson's notebook top to bottom in a fresh kernel with every seed
 replaced, so the trained models must beat their baselines by the margins the notebook
 checks (held-out accuracy against the majority or chance, what sharing buys, the swap
-test, one camera against two, the frozen base's head against the mean) on new data and
-new initial weights. A checkpoint that misses its bar raises, and the test reports it.
+test, one camera against two, the frozen base's head against the mean and no better than
+naming the depth class) on new data and new initial weights. A checkpoint that misses its bar raises, and the test reports it.
 """
 
 from __future__ import annotations
