@@ -117,7 +117,7 @@ keras = quiet_keras_import()
 from IPython.display import display
 from helpers.data import make_posts
 from helpers.lab import LossWeightLab
-from helpers.lab._lab import default_steps_per_execution
+from helpers.lab._config import default_steps_per_execution
 from helpers.lossweights import LossWeights
 from helpers.models import compact_posts_model
 

@@ -40,7 +40,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out" / "lab_methods.json"
-METHODS = ("manual", "uncertainty", "dwa", "gradnorm")
+sys.path.insert(0, str(ROOT))
+from helpers.lab import METHODS as REGISTRY  # noqa: E402  (NumPy only: no Keras yet)
+
+METHODS = tuple(REGISTRY)  # every method in the lab's registry, the learner's first
 BARS = {"uncertainty": 2.0, "dwa": 2.0, "gradnorm": 3.0}
 EVEN = {"age": 1.0, "income": 1.0, "gender": 1.0}
 
@@ -69,7 +72,8 @@ def measure(repeats: int, draw: bool) -> dict:
     for repeat in range(repeats):
         shift = repeat % len(METHODS)
         for method in METHODS[shift:] + METHODS[:shift]:
-            kwargs = {"weights": EVEN} if method == "manual" else {"method": method}
+            chooses = REGISTRY[method].chooses_weights
+            kwargs = {"method": method} if chooses else {"weights": EVEN}
             w0, c0 = time.perf_counter(), time.process_time()
             lab.train(block=True, draw=draw, **kwargs)
             wall[method].append(time.perf_counter() - w0)
@@ -98,14 +102,14 @@ def summarise(result: dict) -> list[dict]:
     wall, cpu = result["wall"], result["cpu"]
     rows = []
     for method in METHODS:
-        paired = [m / b for m, b in zip(wall[method], wall["manual"], strict=True)]
-        paired_cpu = [m / b for m, b in zip(cpu[method], cpu["manual"], strict=True)]
+        paired = [m / b for m, b in zip(wall[method], wall[METHODS[0]], strict=True)]
+        paired_cpu = [m / b for m, b in zip(cpu[method], cpu[METHODS[0]], strict=True)]
         rows.append(
             {
                 "method": method,
                 "median_s": statistics.median(wall[method]),
                 "range_s": (min(wall[method]), max(wall[method])),
-                "ratio": statistics.median(wall[method]) / statistics.median(wall["manual"]),
+                "ratio": statistics.median(wall[method]) / statistics.median(wall[METHODS[0]]),
                 "paired": statistics.median(paired),
                 "paired_cpu": statistics.median(paired_cpu),
                 "changes": min(result["weight_changes"][method]),

@@ -1,28 +1,8 @@
 """Loss weights that can change while a multi-output model trains, on every Keras backend.
 
-``model.compile(loss_weights=[0.25, 1.0, 10.0])`` bakes the three numbers into the
-traced training step as constants: changing them means compiling again, and the first
-``fit`` after that traces the step again (about a second for a small model). Here each
-head's weight lives in a non-trainable ``keras.Variable`` that the compiled loss reads
-at every step, so assigning a new value changes the next step at no extra cost.
-
-A variable alone is not enough. TensorFlow reads any variable the traced step uses, but
-JAX's training step is a pure function of the state the trainer passes in: the model's
-own variables, the optimizer's and the metrics'. A variable outside that state is read
-once, while the step is traced, and kept as a constant, so later assignments do nothing.
-:meth:`LossWeights.compile` therefore makes the variables part of the model's tracked
-state (one non-trainable weight per head, like a ``BatchNormalization`` layer's moving
-mean), which every backend's trainer hands to the training step at each call:
-TensorFlow and PyTorch read the variables themselves, JAX receives their values with the
-rest of the model's state. The unweighted ``<head>_loss`` entries of the history stay as
-they are; the total ``loss`` is the weighted sum.
-
-On JAX the trainer reads that state when an epoch starts and writes it back when the
-epoch ends, so assign new weights between epochs: before ``fit``, or from a callback's
-``on_epoch_begin`` or ``on_epoch_end``. An assignment made while an epoch runs would be
-overwritten when that epoch ends. (TensorFlow and PyTorch take it from the next step.)
-
-No widgets and no threads here: :mod:`helpers.lab` builds the sliders on top.
+Each head's weight lives in a non-trainable ``keras.Variable`` that is part of the
+model's state, so assigning a new value changes the next epoch (JAX) or step (TensorFlow,
+PyTorch) with no recompile. Assign between epochs. Why: ``docs/design.md``.
 
 Examples
 --------
@@ -38,7 +18,17 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 
-__all__ = ["LossWeights", "attribute_name", "balanced_weights", "check_loss_weights"]
+__all__ = [
+    "WEIGHT_MAX",
+    "WEIGHT_MIN",
+    "LossWeights",
+    "attribute_name",
+    "balanced_weights",
+    "check_loss_weights",
+]
+
+# The range of the lab's sliders and of balanced_weights: only ratios between heads matter.
+WEIGHT_MIN, WEIGHT_MAX = 0.001, 100.0
 
 ALLOWED_TEXT = "finite numbers >= 0, at least one of them > 0"
 
@@ -123,7 +113,7 @@ def check_loss_weights(
 
 
 def balanced_weights(
-    losses: Mapping[str, float], *, low: float = 0.001, high: float = 100.0
+    losses: Mapping[str, float], *, low: float = WEIGHT_MIN, high: float = WEIGHT_MAX
 ) -> dict[str, float]:
     """Weights that give every head the same share of the total loss.
 

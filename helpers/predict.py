@@ -121,11 +121,7 @@ class PredictFirst:
         if not self.question.numeric:
             self._set_choice(verdict.answer)
         elif self.input.value != str(response).strip():
-            self._showing = True
-            try:
-                self.input.value = str(response).strip()
-            finally:
-                self._showing = False
+            self.input.value = str(response).strip()  # graded already: _typed skips it
         return verdict
 
     @property
@@ -139,11 +135,10 @@ class PredictFirst:
         return sum(not v.correct for v in self.attempts)
 
     # ------------------------------------------------------------------ widgets -> grade
-    _showing = False  # True while answer() itself writes the typed value back
-
     def _typed(self, change: dict) -> None:
-        """Enter in the number box (or leaving it) grades what it holds."""
-        if not self._showing and str(change["new"]).strip():
+        """Enter in the number box (or leaving it) grades what it holds, if not graded yet."""
+        text = str(change["new"]).strip()
+        if text and text != str(self._last_graded).strip():
             self._grade_widget_value(change["new"])
 
     def _check_pressed(self) -> None:

@@ -14,10 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers.lab._code import DEFAULT_DATA_CALL, run_to_code
-from helpers.lab._code_lab import infer_data_call, lab_to_code, optimizer_call
-from helpers.lab._config import LabConfig
-from helpers.lab._runs import Run
+from helpers.lab._config import make_config
+from helpers.lab._provenance import lab_to_code, optimizer_call
+from helpers.lab._records import Run
+from helpers.lab._replay_cell import DEFAULT_DATA_LINES, data_lines, run_to_code
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADS = ("age", "income", "gender")
@@ -52,8 +52,7 @@ def test_a_retrain_cell_seeds_builds_compiles_with_the_run_weights_and_fits_in_o
     compile(code, "cell", "exec")
     order = [
         "from helpers.data import make_posts",
-        f"posts = {DEFAULT_DATA_CALL}",
-        "train, test = posts.split(0.2)",
+        *DEFAULT_DATA_LINES,
         "keras.utils.set_random_seed(0)",
         "model = compact_posts_model()",
         "model.compile(",
@@ -138,8 +137,8 @@ def test_arguments_that_cannot_become_code_are_refused_naming_them():
         run_to_code(done(), heads=HEADS, loss={"age": "mse", "income": "mse"})
     with pytest.raises(ValueError, match="only names"):
         run_to_code(done(), heads=HEADS, loss={**LOSS, "age": len})
-    with pytest.raises(ValueError, match="data_call"):
-        code_for(done(), data_call="")
+    with pytest.raises(ValueError, match="data_lines"):
+        code_for(done(), data_lines="posts = make_posts(10)")
     with pytest.raises(ValueError, match="seed"):
         code_for(done(), seed=-1)
 
@@ -170,27 +169,55 @@ def test_an_optimizer_class_of_ones_own_is_refused_with_the_fix():
         optimizer_call(MyAdam(0.02))
 
 
-def config_from(posts, test_fraction=0.2):
-    train, test = posts.split(test_fraction)
-    return LabConfig(
-        heads=HEADS, x_train=train.posts, y_train=dict(train.targets), x_test=test.posts,
-        y_test=dict(test.targets), loss=LOSS, metrics=METRICS, head_metrics={},
-        optimizer=None, batch_size=64, steps_per_execution=8, jit_compile="auto",
+class Made:
+    """Posts-like data that records the call that made it, as helpers.data's do."""
+
+    def __init__(self, made_by, n=10):
+        self.made_by, self.n = made_by, n
+        self.posts = [[0]] * n
+        self.targets = {h: [0.0] * n for h in HEADS}
+
+    def split(self, fraction):
+        cut = self.n - round(self.n * fraction)
+        halves = [f"{self.made_by}.split({fraction!r})[{i}]" for i in (0, 1)]
+        if self.made_by is None:
+            halves = [None, None]
+        return Made(halves[0], cut), Made(halves[1], self.n - cut)
+
+
+def lab_config(data, test_fraction=0.2):
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((1,))
+    outputs = [keras.layers.Dense(1, name=h)(inputs) for h in HEADS]
+    model = keras.Model(inputs, outputs)
+    return make_config(
+        model, data, loss=LOSS, metrics=METRICS, optimizer=None, batch_size=64,
+        steps_per_execution=1, jit_compile="auto", test_fraction=test_fraction,
     )  # fmt: skip
 
 
-def test_the_data_call_is_worked_out_from_the_lab_data_and_checked():
-    from helpers.data import make_posts
+def test_the_data_is_written_as_the_call_it_recorded_itself():
+    config = lab_config(Made("make_posts(600, seed=3)"), 0.25)
+    assert config.made_by == "make_posts(600, seed=3)"
+    assert data_lines(config.made_by, 0.25) == (
+        "posts = make_posts(600, seed=3)",
+        "train, test = posts.split(0.25)",
+    )
+    train, test = Made("make_posts(600)").split(0.2)
+    config = lab_config((train, test))
+    assert data_lines(config.made_by) == (
+        "train = make_posts(600).split(0.2)[0]",
+        "test = make_posts(600).split(0.2)[1]",
+    )
 
-    assert infer_data_call(config_from(make_posts(3000, standardize_age=True, seed=0)), 0.2) == (
-        DEFAULT_DATA_CALL
+
+def test_data_that_recorded_no_call_is_refused_with_what_to_do():
+    lab = SimpleNamespace(
+        config=lab_config(Made(None)), runs=[done()], built_by=None, seed=0, model=None
     )
-    assert infer_data_call(config_from(make_posts(600, seed=3), 0.25), 0.25) == (
-        "make_posts(600, seed=3)"
-    )
-    odd = config_from(make_posts(600, signal=0.5, seed=0))
-    with pytest.raises(ValueError, match="cannot tell how the lab's data was made.*data_call="):
-        infer_data_call(odd, 0.2)
+    with pytest.raises(ValueError, match=r"cannot be replayed.*data_call='make_posts\(...\)'"):
+        lab_to_code(lab)
+    assert data_lines(None) is None and data_lines(("make_posts(9)", None)) is None
 
 
 # ---------------------------------------------------------------------- the cell, run

@@ -11,7 +11,12 @@ keras = quiet_keras_import()
 
 from helpers.data.posts import make_posts  # noqa: E402
 from helpers.lab import LossWeightLab, _gradients  # noqa: E402
-from helpers.lab._methods import dwa_weights, gradnorm_weights, uncertainty_weights  # noqa: E402
+from helpers.lab._methods import (  # noqa: E402
+    METHODS,
+    dwa_weights,
+    gradnorm_weights,
+    uncertainty_weights,
+)
 
 HEADS = ("age", "income", "gender")
 
@@ -81,7 +86,7 @@ def test_uncertainty_weights_are_one_over_the_learned_variance():
     assert uncertainty_weights({"a": math.log(2.0)}) == {"a": pytest.approx(0.5)}
 
 
-@pytest.mark.parametrize("method", ["uncertainty", "dwa", "gradnorm"])
+@pytest.mark.parametrize("method", [m.name for m in METHODS.values() if m.chooses_weights])
 def test_every_method_changes_its_weights_without_a_retrace_and_the_sliders_follow(lab, method):
     lab.train(method="manual", block=True)  # traced long ago; nothing new to trace
     traced = tracings(lab)
@@ -99,7 +104,7 @@ def test_every_method_changes_its_weights_without_a_retrace_and_the_sliders_foll
     assert lab.weights == pytest.approx(run.final_weights)
     # Each epoch's total loss is the weighted sum with that epoch's weights (manual,
     # DWA, GradNorm) or Kendall's form (uncertainty).
-    if method != "uncertainty":
+    if not METHODS[method].learned_loss:
         for epoch, weights in enumerate(run.weight_history):
             total = sum(weights[h] * run.history[f"{h}_loss"][epoch] for h in HEADS)
             assert run.history["loss"][epoch] == pytest.approx(total, rel=0.03), epoch

@@ -11,9 +11,10 @@ import threading
 
 import pytest
 
-from helpers.lab._runs import SLIDER_MAX, SLIDER_MIN, Run, RunRequest
+from helpers.lab._records import Run, RunRequest
 from helpers.lab._state import LabState
 from helpers.lab._sweep import run_sweep
+from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN
 
 HEADS = ("age", "income", "gender")
 METRICS = {"age": "age_mae", "income": "income_accuracy", "gender": "gender_accuracy"}
@@ -67,13 +68,11 @@ class FakeTrainer:
 
 
 class Recorder:
-    """A listener that keeps what the state told it."""
+    """Keeps every change of the state's traits, as a view observing them would see it."""
 
-    def __init__(self):
+    def __init__(self, state):
         self.events = []
-
-    def __getattr__(self, name):
-        return lambda *args: self.events.append((name, *args))
+        state.observe(lambda change: self.events.append((change["name"], change["new"])))
 
     def last(self, name):
         return [e for e in self.events if e[0] == name][-1]
@@ -82,9 +81,7 @@ class Recorder:
 def make_state(free=False, **options):
     trainer = FakeTrainer(free=free)
     state = LabState(trainer, HEADS, weights=dict.fromkeys(HEADS, 1.0), **options)
-    recorder = Recorder()
-    state.listeners.append(recorder)
-    return state, trainer, recorder
+    return state, trainer, Recorder(state)
 
 
 def test_a_live_change_applies_from_the_next_epoch():
@@ -128,7 +125,7 @@ def test_the_train_button_uses_the_widgets_settings():
     state.press_train()
     run = state.wait(timeout=5)
     assert (run.mode, run.epochs) == ("live", 3)
-    running = [e[1] for e in recorder.events if e[0] == "running_changed"]
+    running = [e[1] for e in recorder.events if e[0] == "current_run"]
     assert running[0] is run and running[-1] is None
 
 
@@ -167,7 +164,8 @@ def test_reset_during_a_run_stops_it_then_resets():
     assert run.status == "stopped"
     assert trainer.restored == restored + 1
     assert state.weights == dict.fromkeys(HEADS, 1.0)
-    assert recorder.last("weights_changed")[1] == dict.fromkeys(HEADS, 1.0)
+    assert recorder.last("weights")[1] == dict.fromkeys(HEADS, 1.0)
+    assert recorder.last("resets")[1] == 1  # the view hides its curves
     assert state.message.startswith("Reset:")
 
 
@@ -242,7 +240,7 @@ def test_weights_beyond_the_sliders_are_refused_with_the_range(weights):
     with pytest.raises(ValueError, match="outside the lab's sliders"):
         state.train(weights=weights, block=True)
     assert state.weights == dict.fromkeys(HEADS, 1.0)
-    assert (SLIDER_MIN, SLIDER_MAX) == (0.001, 100.0)
+    assert (WEIGHT_MIN, WEIGHT_MAX) == (0.001, 100.0)
 
 
 def test_a_closed_or_retired_lab_refuses_work_and_says_why():
@@ -257,11 +255,11 @@ def test_a_closed_or_retired_lab_refuses_work_and_says_why():
 
 
 def test_the_message_is_replaced_when_a_run_starts():
-    state, _, _ = make_state(free=True)
+    state, _, recorder = make_state(free=True)
     state.reset()
     assert state.message.startswith("Reset:")
     state.train(mode="live", epochs=1, block=True)
-    messages = [e[1] for e in state.listeners[0].events if e[0] == "message_changed"]
+    messages = [e[1] for e in recorder.events if e[0] == "message"]
     assert messages[-2].startswith("Run 1 (live) is training 1 epochs. Move a slider")
     assert messages[-1] == "Run 1 done: 1 epochs."
 
@@ -283,7 +281,7 @@ def test_a_method_starts_every_head_at_one_and_the_sliders_keep_its_last_weights
     trainer.run = method_run
     run = state.train(method="dwa", epochs=2, block=True)
     assert run.weights == dict.fromkeys(HEADS, 1.0) and run.method == "dwa"
-    shown = [e[1] for e in recorder.events if e[0] == "weights_changed"]
+    shown = [e[1] for e in recorder.events if e[0] == "weights"]
     assert {"age": 0.5, "income": 2.0, "gender": 1.5} in shown  # the sliders followed
     assert state.weights == {"age": 0.5, "income": 2.0, "gender": 1.5}
 
@@ -300,7 +298,8 @@ def test_the_train_button_runs_the_chosen_method_in_retrain_mode():
 def test_the_state_and_pure_modules_load_neither_keras_nor_ipywidgets():
     code = (
         "import sys\n"
-        "import helpers.lab._state, helpers.lab._runs, helpers.lab._worker, helpers.lab._methods\n"
+        "import helpers.lab._state, helpers.lab._records, helpers.lab._worker\n"
+        "import helpers.lab._methods, helpers.lab._messages, helpers.lab._replay_cell\n"
         "import helpers.live._budget, helpers.live._panels, helpers.live._history\n"
         "bad = [m for m in ('keras', 'tensorflow', 'ipywidgets', 'jax') if m in sys.modules]\n"
         "print(bad)\n"

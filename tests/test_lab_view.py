@@ -1,34 +1,49 @@
 """The lab's widgets against a fake state: wiring, classes, the runs table. No training."""
 
 import pytest
+import traitlets
 
-from helpers.lab._runs import Run
+from helpers.lab._records import Run
 from helpers.lab._view import LabView, table_html
 
 HEADS = ("age", "income", "gender")
 METRICS = {"age": "age_mae", "income": "income_accuracy", "gender": "gender_accuracy"}
 
 
-class FakeState:
-    """Records what the view calls; holds what the view reads."""
+class FakeState(traitlets.HasTraits):
+    """Holds the traits the view follows; records every method the view calls."""
+
+    weights = traitlets.Dict()
+    status = traitlets.Unicode("loss weights in use: age=1, income=1, gender=1")
+    message = traitlets.Unicode()
+    runs = traitlets.List()
+    current_run = traitlets.Any(None, allow_none=True)
+    resets = traitlets.Int(0)
+    retired = traitlets.Unicode()
+    button_mode = traitlets.Unicode("retrain")
+    button_method = traitlets.Unicode("manual")
+    button_epochs = traitlets.Dict({"retrain": 10, "live": 100})
 
     def __init__(self):
+        super().__init__()
         self.calls = []
         self.weights = dict.fromkeys(HEADS, 1.0)
-        self.button_mode = "retrain"
-        self.button_method = "manual"
-        self.button_epochs = {"retrain": 10, "live": 100}
         self.closed = False
 
-    def status_text(self):
-        return "loss weights in use: age=1, income=1, gender=1"
+    def _record(name):
+        return lambda self, *args, **kwargs: self.calls.append((name, *args))
 
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: self.calls.append((name, *args))
+    slider_moved, press_train = _record("slider_moved"), _record("press_train")
+    stop, reset, balance = _record("stop"), _record("reset"), _record("balance")
+    set_button_epochs = _record("set_button_epochs")
+    set_button_method = _record("set_button_method")
 
     def set_button_mode(self, mode):
         self.calls.append(("set_button_mode", mode))
         self.button_mode = mode
+
+    def set_message(self, text):
+        self.message = text
 
 
 @pytest.fixture
@@ -80,11 +95,25 @@ def test_switching_mode_shows_that_modes_epochs_without_changing_them(view):
     v.mode.value = "live"
     assert v.epochs_box.value == 100
     assert ("set_button_epochs", 100) not in state.calls
+    assert state.button_epochs == {"retrain": 10, "live": 100}
+
+
+def test_the_view_follows_the_states_status_message_and_runs(view):
+    v, state = view
+    state.status = "loss weights in use: age=2 <b>"
+    state.message = "Run 1 done: 3 epochs."
+    state.runs = [Run(1, "retrain", dict.fromkeys(HEADS, 1.0), 3, status="done")]
+    assert v.status.value == "loss weights in use: age=2 &lt;b&gt;"
+    assert v.message.value == "Run 1 done: 3 epochs."
+    assert "<td>1</td><td>retrain</td>" in v.table.value
+    v.plot.layout.display = None
+    state.resets += 1
+    assert v.plot.layout.display == "none"
 
 
 def test_weights_shown_by_the_state_do_not_come_back_as_slider_moves(view):
     v, state = view
-    v.weights_changed({"age": 0.5, "income": 2.0, "gender": 3.0})
+    state.weights = {"age": 0.5, "income": 2.0, "gender": 3.0}
     assert v.sliders["income"].value == pytest.approx(2.0)
     assert state.calls == []
 
@@ -92,21 +121,21 @@ def test_weights_shown_by_the_state_do_not_come_back_as_slider_moves(view):
 def test_while_a_run_trains_train_is_off_and_the_mode_shows_the_runs_mode(view):
     v, state = view
     run = Run(1, "live", dict.fromkeys(HEADS, 1.0), 40)
-    v.running_changed(run)
+    state.current_run = run
     assert v.buttons["train"].disabled and not v.buttons["stop"].disabled
     assert (v.mode.value, v.epochs_box.value, v.mode.disabled) == ("live", 40, True)
     assert state.calls == []  # showing the run's mode is not a learner's choice
-    v.running_changed(None)
+    state.current_run = None
     assert not v.buttons["train"].disabled and v.buttons["stop"].disabled
     assert (v.mode.value, v.epochs_box.value) == ("retrain", 10)
 
 
 def test_a_method_run_drives_the_sliders_and_its_row_names_the_method(view):
-    v, _ = view
+    v, state = view
     run = Run(1, "retrain", dict.fromkeys(HEADS, 1.0), 10, "gradnorm")
-    v.running_changed(run)
+    state.current_run = run
     assert all(s.disabled for s in v.sliders.values()) and v.method.disabled
-    v.running_changed(None)
+    state.current_run = None
     assert not any(s.disabled for s in v.sliders.values())
     run.weight_changes = [(e, dict.fromkeys(HEADS, 1.0 + e)) for e in range(2, 6)]
     html = table_html([run], HEADS, METRICS)
@@ -129,8 +158,8 @@ def test_the_code_button_shows_the_last_runs_cell_or_says_why_not(view):
 
 
 def test_a_retired_lab_disables_every_control_and_says_why(view):
-    v, _ = view
-    v.retired("This lab was replaced.")
+    v, state = view
+    state.retired = "This lab was replaced."
     assert all(b.disabled for b in v.buttons.values())
     assert all(s.disabled for s in v.sliders.values())
     assert "This lab was replaced." in v.message.value

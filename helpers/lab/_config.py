@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from helpers._validate import check_bool, check_float, check_int
 
-__all__ = ["LabConfig", "make_config"]
+__all__ = ["LabConfig", "default_steps_per_execution", "make_config"]
 
 _POSTS_HEADS = ("age", "income", "gender")
 
@@ -37,6 +38,35 @@ class LabConfig:
     jit_compile: Any
     shared_layer: str = "shared"
     gradient_view: bool = False
+    made_by: Any = None  # the data's call (a pair of calls for a pair), None if unknown
+    test_fraction: float = 0.2
+
+
+def default_steps_per_execution() -> int:
+    """The lab's steps per execution on this backend: 8, or 1 on PyTorch (Keras's limit)."""
+    import keras
+
+    return 1 if keras.backend.backend() == "torch" else 8
+
+
+def build_model_seeded(build_model: Any, seed: Any) -> tuple[Any, Callable[[], Any]]:
+    """Seed Keras (unless ``seed`` is None), build the model; return it and its builder."""
+    if build_model is not None and not callable(build_model):
+        raise TypeError(
+            f"build_model must be a function returning an uncompiled keras.Model, "
+            f"got {build_model!r}"
+        )
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        from helpers.env import set_seed
+
+        set_seed(int(seed))  # keeps TensorFlow's start-up lines out on other backends
+    if build_model is None:
+        from helpers.models import compact_posts_model
+
+        build_model = compact_posts_model
+    return build_model(), build_model
 
 
 def make_config(
@@ -47,7 +77,7 @@ def make_config(
     metrics: Mapping[str, Any] | None,
     optimizer: Any,
     batch_size: int,
-    steps_per_execution: int,
+    steps_per_execution: int | None,
     jit_compile: Any,
     test_fraction: float,
     shared_layer: str = "shared",
@@ -65,7 +95,7 @@ def make_config(
             "give each output layer a name (Dense(1, name='age'))"
         )
     test_fraction = check_float("test_fraction", test_fraction, low=0.01, high=0.99)
-    (x_train, y_train), (x_test, y_test) = _unpack_data(data, test_fraction)
+    (x_train, y_train), (x_test, y_test), made_by = _unpack_data(data, test_fraction)
     y_train = _targets_by_head(y_train, heads, "training")
     y_test = _targets_by_head(y_test, heads, "held-out")
     loss = dict(loss) if loss is not None else _default_loss(heads, y_train)
@@ -85,29 +115,40 @@ def make_config(
         optimizer=_optimizer_factory(optimizer),
         batch_size=check_int("batch_size", batch_size, low=1, high=1_000_000),
         steps_per_execution=check_int(
-            "steps_per_execution", steps_per_execution, low=1, high=10_000
+            "steps_per_execution",
+            default_steps_per_execution() if steps_per_execution is None else steps_per_execution,
+            low=1,
+            high=10_000,
         ),
         jit_compile=jit_compile,
         shared_layer=shared_layer,
         gradient_view=check_bool("gradients", gradient_view),
+        made_by=made_by,
+        test_fraction=test_fraction,
     )
 
 
 def _unpack_data(data: Any, test_fraction: float):
-    """Return ((x_train, y_train), (x_test, y_test)) from the forms the lab accepts."""
+    """((x_train, y_train), (x_test, y_test), made_by) from the forms the lab accepts.
+
+    ``made_by`` is the data's own record of the call that made it (``Posts.made_by``),
+    a pair of them for a (train, test) pair, or None for arrays.
+    """
     if data is None:
         from helpers.data.posts import make_posts
 
         data = make_posts(3000, standardize_age=True, seed=0)
     if hasattr(data, "posts") and hasattr(data, "split"):
         train, test = data.split(test_fraction)
-        return (train.posts, dict(train.targets)), (test.posts, dict(test.targets))
+        made_by = getattr(data, "made_by", None)
+        return (train.posts, dict(train.targets)), (test.posts, dict(test.targets)), made_by
     if isinstance(data, (tuple, list)) and len(data) == 2:
         first, second = data
         if hasattr(first, "posts") and hasattr(second, "posts"):
-            return (first.posts, dict(first.targets)), (second.posts, dict(second.targets))
+            made_by = (getattr(first, "made_by", None), getattr(second, "made_by", None))
+            return (first.posts, dict(first.targets)), (second.posts, dict(second.targets)), made_by
         if all(isinstance(p, (tuple, list)) and len(p) == 2 for p in data):
-            return tuple(first), tuple(second)
+            return tuple(first), tuple(second), None
     raise TypeError(
         "data must be a Posts (from helpers.data.make_posts), a (train, test) pair of Posts, "
         f"or ((x_train, y_train), (x_test, y_test)); got {type(data).__name__}"

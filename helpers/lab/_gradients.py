@@ -38,7 +38,7 @@ class HeadGradients:
     Raises
     ------
     NotImplementedError
-        On a backend other than TensorFlow or JAX.
+        On a backend other than TensorFlow, JAX or PyTorch.
     """
 
     def __init__(self, model: Any, x: Any, y: Mapping[str, Any], layer: str) -> None:

@@ -1,112 +1,71 @@
-"""``LossWeightLab``: the facade a notebook uses, composing config, trainer, state and view."""
+"""``LossWeightLab``: the one class a notebook uses; it builds and wires the parts."""
 
 from __future__ import annotations
 
-import numbers
-import sys
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from helpers.env import quiet_keras_import, set_seed
 from helpers.live import LiveLossPlot
 
-from ._api import LabAPI
-from ._config import make_config
-from ._runs import fmt
+from ._cells import retire_the_lab_this_cell_made_before
+from ._config import build_model_seeded, make_config
+from ._messages import fmt, runs_table
+from ._methods import MANUAL
+from ._records import LabDivergedError, Run, check_lab_weights
 from ._state import LabState
+from ._sweep import SweepResult, run_sweep
 from ._trainer import Trainer
 from ._view import LabView
 
-keras = quiet_keras_import()
+__all__ = ["LossWeightLab"]
 
 # A Train press shows its first curve point within this many seconds: after the first
 # epoch, or with the final frame when the whole run ends sooner than that (LivePlot).
 FIRST_POINT_S = 0.5
+CURVES = dict(  # the lab's live plot: every panel, small, drawn into the lab's image
+    contributions=True,
+    metrics=True,
+    min_interval=0.5,
+    max_overhead=0.25,
+    columns=4,
+    panel_size=(3.0, 2.0),
+    dpi=72,
+    display=False,
+    draw_first_epoch=FIRST_POINT_S,
+    caption="curves: training data · runs table: held-out data",
+)
 
 
-def default_steps_per_execution() -> int:
-    """The lab's steps per execution on this backend: 8, or 1 on PyTorch (Keras's limit)."""
-    return 1 if keras.backend.backend() == "torch" else 8
-
-
-__all__ = ["LossWeightLab"]
-
-# The newest lab made by each notebook cell line: running the cell again retires it.
-_LABS_BY_CELL: dict[tuple[str, int], weakref.ref] = {}
-
-
-class LossWeightLab(LabAPI):
+class LossWeightLab:
     """Loss-weight sliders, live per-head curves and a table of runs for a multi-output model.
 
     Parameters
     ----------
     build_model : callable, optional
-        Returns a new, *uncompiled* ``keras.Model`` with at least two named outputs.
-        Default: :func:`helpers.models.compact_posts_model`.
+        Returns a new, uncompiled ``keras.Model`` with at least two named outputs
+        (default :func:`helpers.models.compact_posts_model`).
     data : Posts, (Posts, Posts) or ((x_train, y_train), (x_test, y_test)), optional
-        Training and held-out data. A single ``Posts`` is split with ``test_fraction``;
-        ``y`` may be a dict keyed by output name or a list in output order.
-        Default: ``make_posts(3000, standardize_age=True, seed=0)``.
-    loss : dict, optional
-        One loss per output name. Default for the posts heads: MSE for ``age``,
-        (sparse) categorical cross-entropy for ``income``, binary cross-entropy for
-        ``gender``; other models must give it.
-    metrics : dict, optional
-        Metrics per output name; the first one of each head is that head's column in
-        the runs table. Default: MAE for MSE heads, accuracy for cross-entropy heads.
-    optimizer : str, keras.optimizers.Optimizer or callable, default Adam(0.02)
-        The optimizer, or a function returning a new one. Its state goes back to the
-        start before every run.
-    weights : dict or float, default 1.0
-        Starting loss weights (0.001 to 100, the sliders' range), and what Reset
-        returns to.
-    epochs : int, default 10
-        Epochs of a retrain run, in code and on the Train button.
-    live_epochs : int, default 100
-        Epochs of a live run (Stop ends it earlier).
-    batch_size : int, default 64
-    steps_per_execution : int, optional
-        Training steps per call into the backend; larger is faster for small models.
-        Default 8, or 1 on PyTorch (Keras allows no more there).
-    jit_compile : bool or "auto", default "auto"
-        Passed to ``compile``.
-    test_fraction : float, default 0.2
-        Held-out share when ``data`` is a single ``Posts``.
+        Default ``make_posts(3000, standardize_age=True, seed=0)``; a single ``Posts``
+        is split with ``test_fraction`` (default 0.2).
+    loss, metrics : dict, optional
+        Per output name (defaults for the posts heads); a head's first metric is its
+        column in the runs table.
+    optimizer, weights : default Adam(0.02) and 1.0
+        An optimizer (or a function making one); the starting loss weights (0.001 to
+        100, a dict or one number for all heads), what Reset returns to.
+    mode, epochs, live_epochs : default "retrain", 10, 100
+        What the Train button does; the epochs of a retrain and of a live run.
+    batch_size, steps_per_execution, jit_compile
+        Passed to ``fit``/``compile`` (steps per execution: 8, or 1 on PyTorch).
     gradients : bool, default False
-        Measure, after every epoch, each head's weighted gradient norm on the shared
-        layer and the cosine between every two heads' gradients (on a fixed batch of 256
-        training posts), and draw them as panels: the gradient view. TensorFlow or JAX.
-    shared_layer : str, default "shared"
-        The layer the heads compete for (GradNorm and the gradient view watch it).
+        The gradient view: each head's gradient norm on ``shared_layer`` (default
+        "shared") and the cosines between heads, as panels, after every epoch.
     seed : int or None, default 0
-        Passed to ``keras.utils.set_random_seed`` before the model is built, so running
-        the cell again builds the same lab and gives the same numbers. None leaves the
-        random state as it is.
-
-    Attributes
-    ----------
-    model : keras.Model
-        The compiled model (compiled once; runs reset its weights).
-    loss_weights : helpers.lossweights.LossWeights
-        The variables the compiled loss reads.
-    heads : tuple of str
-        The output names.
-    head_metrics : dict of str to str
-        For each head, the held-out metric the runs table shows (``"gender_accuracy"``).
-    initial_losses : dict of str to float
-        Each head's unweighted training loss at the initial weights (what Balance uses).
-    trainer, state, view
-        The parts: Keras (:class:`~helpers.lab._trainer.Trainer`), the thread and runs
-        (:class:`~helpers.lab._state.LabState`), the widgets
-        (:class:`~helpers.lab._view.LabView`).
+        ``keras.utils.set_random_seed`` before the model is built (None: left alone).
 
     Examples
     --------
-    >>> lab = LossWeightLab()  # doctest: +SKIP
-    >>> scores = lab.train(weights={"gender": 10}, block=True)  # doctest: +SKIP
-    >>> scores["gender_accuracy"] > 0.8  # doctest: +SKIP
-    True
+    >>> scores = LossWeightLab().train(weights={"gender": 10}, block=True)  # doctest: +SKIP
     """
 
     def __init__(
@@ -129,98 +88,193 @@ class LossWeightLab(LabAPI):
         shared_layer: str = "shared",
         seed: int | None = 0,
     ) -> None:
-        if build_model is not None and not callable(build_model):
-            raise TypeError(
-                f"build_model must be a function returning an uncompiled keras.Model, "
-                f"got {build_model!r}"
-            )
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-                raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-            set_seed(int(seed))  # keeps TensorFlow's start-up lines out on other backends
-        if build_model is None:
-            from helpers.models import compact_posts_model
-
-            build_model = compact_posts_model
-        model = build_model()
-        config = make_config(
+        model, build_model = build_model_seeded(build_model, seed)
+        self.config = make_config(
             model,
             data,
             loss=loss,
             metrics=metrics,
             optimizer=optimizer,
             batch_size=batch_size,
-            steps_per_execution=(
-                steps_per_execution
-                if steps_per_execution is not None
-                else default_steps_per_execution()
-            ),
+            steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
             test_fraction=test_fraction,
             shared_layer=shared_layer,
             gradient_view=gradients,
         )
-        heads = config.heads
-        if isinstance(weights, numbers.Real) and not isinstance(weights, bool):
-            weights = dict.fromkeys(heads, weights)
+        self.heads: tuple[str, ...] = self.config.heads  #: The output names.
+        self.head_metrics: dict[str, str] = self.config.head_metrics  #: Each head's table column.
         self.curves = LiveLossPlot(
-            contributions=True,
-            metrics=True,
-            loss_weights=lambda: self.trainer.weights_in_use(),
-            min_interval=0.5,
-            max_overhead=0.25,
-            columns=4,
-            panel_size=(3.0, 2.0),
-            dpi=72,
-            display=False,
-            on_frame=self._frame,
-            draw_first_epoch=FIRST_POINT_S,
-            caption="curves: training data · runs table: held-out data",
+            loss_weights=lambda: self.trainer.weights_in_use(), on_frame=self._frame, **CURVES
         )
-        # Checked by the state before the trainer compiles anything.
-        from ._runs import check_lab_weights
-
-        start = check_lab_weights(weights, heads, None)
-        self.trainer = Trainer(model, config, start, curves=self.curves)
+        start = check_lab_weights(weights, self.heads, None)  # before anything compiles
+        self.trainer = Trainer(model, self.config, start, curves=self.curves)
         self.curves.plot.warm_up(self.trainer.warm_logs, self.trainer.model.output_names)
         self.state = LabState(
-            self.trainer, heads, weights=start, epochs=epochs, live_epochs=live_epochs
+            self.trainer, self.heads, weights=start, epochs=epochs, live_epochs=live_epochs
         )
         self.built_by, self.seed = build_model, seed  # for to_code()
-        self.view = LabView(self.state, heads, config.head_metrics)
+        self.view = LabView(self.state, self.heads, self.head_metrics)
         self.view.code_source = self.to_code
-        self.state.listeners.append(self.view)
+        self.model = self.trainer.model  #: The compiled model (every run resets its weights).
+        self.loss_weights = self.trainer.loss_weights  #: The variables the loss reads.
+        self.initial_losses = self.trainer.initial_losses  #: Unweighted, for Balance.
+        self.sliders = self.view.sliders  #: The weight sliders, by head.
+        self.buttons = self.view.buttons  #: Train, Stop, Reset, Balance and Code.
+        self.plot, self.table = self.view.plot, self.view.table  #: Curves, runs table.
+        self.widget = self.view.widget  #: The whole lab as one widget.
         self.mode = mode
-        self._retire_the_lab_this_cell_made_before()
+        retire_the_lab_this_cell_made_before(self)
 
-    def _retire_the_lab_this_cell_made_before(self) -> None:
-        """In a notebook, a lab made by the same cell line as an older one replaces it."""
-        frame = sys._getframe(2)
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("helpers."):
-            frame = frame.f_back
-        if (
-            frame is None
-            or frame.f_code.co_name != "<module>"
-            or "ipykernel" not in str(frame.f_code.co_filename)
-        ):
-            return
-        site = (frame.f_code.co_filename, frame.f_lineno)
-        old = _LABS_BY_CELL.get(site)
-        old = old() if old is not None else None
-        if old is not None and old is not self and not old.state.closed:
-            old.state.retire(
-                "This lab was replaced: its cell ran again and made a new lab below. "
-                "Use the new one; this one can no longer train."
-            )
-        _LABS_BY_CELL[site] = weakref.ref(self)
+    def train(
+        self,
+        weights: Mapping[str, float] | None = None,
+        *,
+        epochs: int | None = None,
+        block: bool = False,
+        mode: str | None = None,
+        draw: bool = True,
+        method: str = MANUAL,
+    ) -> dict[str, float] | None:
+        """Train once from the lab's initial weights; with ``block=True`` return the metrics.
+
+        A call does what its arguments say, whatever the widgets show: ``mode``
+        "retrain" (default) or "live" (the sliders act from the next epoch), the lab's
+        ``epochs`` by default; ``weights`` for some heads (0.001 to 100), the others as
+        the sliders are. ``block=False`` returns None at once (see :meth:`wait`).
+        ``method`` (a name in ``helpers.lab.METHODS``) says who chooses the weights.
+
+        Raises ``ValueError`` for bad arguments, ``RuntimeError`` while a run trains or
+        once the lab is closed, :class:`LabDivergedError` if a blocking run's loss became
+        NaN (the lab stays usable).
+        """
+        run = self.state.train(
+            weights, epochs=epochs, block=block, mode=mode, draw=draw, method=method
+        )
+        if run is None:
+            return None
+        if run.status == "diverged":
+            raise LabDivergedError(run.message)
+        if run.status == "failed" and run.error is not None:
+            raise run.error
+        return dict(run.metrics) if run.metrics is not None else None
+
+    def set_weights(self, weights: Mapping[str, float]) -> dict[str, float]:
+        """Set the weights the sliders show (heads left out keep theirs); return them all.
+
+        A live run uses them from its next epoch, otherwise the next run starts with
+        them. Raises ``ValueError`` for an unknown head or a weight outside 0.001 to 100.
+        """
+        return self.state.set_weights(weights)
+
+    def balance(self) -> dict[str, float]:
+        """Set (and return) weights giving every head the same share of the initial loss.
+
+        Head ``h`` gets ``G / initial_loss[h]``, ``G`` the losses' geometric mean.
+        """
+        return self.state.balance()
+
+    def sweep(
+        self,
+        head: str,
+        values: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
+        *,
+        weights: Mapping[str, float] | None = None,
+        epochs: int | None = None,
+    ) -> SweepResult:
+        """Retrain once per value of ``head``'s weight (others: ``weights`` or the sliders').
+
+        The sliders end where they began; Stop ends the sweep with the runs done so far.
+        """
+        return run_sweep(
+            self.state, head, values, weights=weights, epochs=epochs, head_metrics=self.head_metrics
+        )
+
+    def wait(self, timeout: float | None = None, *, epoch: int | None = None) -> Run | None:
+        """Wait until no run trains (or it has ``epoch`` epochs); return the latest run.
+
+        Raises ``TimeoutError`` after ``timeout`` seconds.
+        """
+        return self.state.wait(timeout, epoch=epoch)
+
+    def stop(self, wait: bool = False, timeout: float | None = 30.0) -> None:
+        """Ask the current run to stop (within one epoch); ``wait`` for its thread."""
+        self.state.stop(wait=wait, timeout=timeout)
+
+    def reset(self) -> None:
+        """Stop training; sliders and model back to the start; the runs table stays."""
+        self.state.reset()
+
+    def clear_runs(self) -> None:
+        """Empty the runs table."""
+        self.state.clear_runs()
+
+    def runs_table(self) -> list[dict[str, Any]]:
+        """The runs table as rows, oldest first: run, mode, status, weights, metrics."""
+        return runs_table(self.state.runs, self.heads, self.head_metrics)
+
+    def to_code(self, run: Any = None, *, data_call: str | None = None) -> str:
+        """One cell of plain Keras that repeats a run (a ``Run`` or its number; default: last).
+
+        Same data, seeded model, loss weights (and their changes) and batches; held-out
+        metrics in ``scores``. ``data_call``: the expression that makes the data, where
+        its generator could not record it. ``ValueError`` says why a run cannot be.
+        """
+        from ._provenance import lab_to_code
+
+        return lab_to_code(self, run, data_call=data_call)
+
+    def close(self) -> None:
+        """Stop training, wait for the thread to end and close the widgets."""
+        if not self.state.closed:
+            self.state.close()
+            self.view.close()
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The loss weights the sliders show."""
+        return dict(self.state.weights)
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every finished run, oldest first."""
+        return self.state.runs
+
+    @property
+    def current_run(self) -> Run | None:
+        """The run in progress, or None."""
+        return self.state.current_run
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self.state.running
+
+    @property
+    def message(self) -> str:
+        """The lab's latest message."""
+        return self.state.message
+
+    @property
+    def status(self) -> str:
+        """The status line: the loss weights in use and the run's progress."""
+        return self.state.status_now()
+
+    @property
+    def mode(self) -> str:
+        """``"retrain"`` or ``"live"``: what the Train button does."""
+        return self.state.button_mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self.state.set_button_mode(value)
 
     def _frame(self, png: bytes) -> None:
         self.view.show_frame(png)
-        self.state.frame_drawn()
+        self.state.worker.frame_drawn()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        # What a page without widgets (a saved notebook on GitHub) shows instead.
         bundle["text/plain"] = (
             f"Loss-weight lab for the heads {', '.join(self.heads)}: weight sliders, "
             "Train / Stop / Reset / Balance, live curves and a table of runs "
@@ -230,7 +284,5 @@ class LossWeightLab(LabAPI):
 
     def __repr__(self) -> str:
         weights = ", ".join(f"{h}={fmt(w)}" for h, w in self.weights.items())
-        return (
-            f"<LossWeightLab: heads {', '.join(self.heads)}; weights {weights}; "
-            f"{len(self.runs)} runs>"
-        )
+        heads = ", ".join(self.heads)
+        return f"<LossWeightLab: heads {heads}; weights {weights}; {len(self.runs)} runs>"

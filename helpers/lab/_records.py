@@ -1,41 +1,21 @@
-"""The lab's records and messages: runs, requests and the seams between the parts.
-
-Pure Python (no Keras, no widgets, no threads): what a run is, what a request asks for,
-what the trainer, the state and a view may call on each other, and the texts a learner
-reads.
-"""
+"""The lab's records: a run, a request for one, and the check of a run's loss weights."""
 
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from helpers.lossweights import check_loss_weights
+from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN, check_loss_weights
 
-__all__ = [
-    "MODES",
-    "SLIDER_MAX",
-    "SLIDER_MIN",
-    "LabDivergedError",
-    "LabListener",
-    "Run",
-    "RunHooks",
-    "RunRequest",
-    "TrainerLike",
-    "balance_text",
-    "status_line",
-    "check_lab_weights",
-    "diverged_text",
-    "fmt",
-    "runs_table",
-]
+from ._methods import MANUAL
 
-SLIDER_MIN = 0.001
-SLIDER_MAX = 100.0
+__all__ = ["MODES", "LabDivergedError", "Run", "RunRequest", "check_lab_weights"]
+
 MODES = ("retrain", "live")
 Kind = Literal["retrain", "live", "sweep"]
 
@@ -55,8 +35,7 @@ class Run:
     mode : str
         ``"retrain"``, ``"live"`` or ``"sweep"``.
     method : str
-        Who chose the weights: ``"manual"`` (the learner), ``"uncertainty"``, ``"dwa"``
-        or ``"gradnorm"`` (see :mod:`helpers.lab._methods`).
+        Who chose the weights: a name in :data:`~helpers.lab._methods.METHODS`.
     weights : dict of str to float
         The loss weights the run started with.
     epochs : int
@@ -94,7 +73,7 @@ class Run:
     mode: str
     weights: dict[str, float]
     epochs: int
-    method: str = "manual"
+    method: str = MANUAL
     final_weights: dict[str, float] = field(default_factory=dict)
     weight_changes: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     weight_history: list[dict[str, float]] = field(default_factory=list)
@@ -140,7 +119,7 @@ class RunRequest:
     epochs: int
     kind: Kind
     draw: bool
-    method: str = "manual"
+    method: str = MANUAL
     requested: float = field(default_factory=time.perf_counter)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -150,129 +129,24 @@ class RunRequest:
         return self.kind == "live"
 
 
-class RunHooks(Protocol):
-    """What the trainer's per-epoch callback may call on the state, and nothing else."""
-
-    def take_pending(self) -> dict[str, float] | None: ...
-    def epoch_begun(self, run: Run, epoch: int) -> None: ...
-    def epoch_ended(self, run: Run) -> None: ...
-
-
-class TrainerLike(Protocol):
-    """What the state needs from a trainer (the Keras one, or a fake in tests)."""
-
-    initial_losses: dict[str, float]
-
-    def check_method(self, method: str) -> None: ...
-    def run(self, request: RunRequest, run: Run, hooks: RunHooks) -> None: ...
-    def restore(self, weights: Mapping[str, float]) -> None: ...
-    def weights_in_use(self) -> dict[str, float]: ...
-
-
-class LabListener(Protocol):
-    """What the state tells a view. Every method is called with no lock held."""
-
-    def weights_changed(self, weights: Mapping[str, float]) -> None: ...
-    def status_changed(self, text: str) -> None: ...
-    def message_changed(self, text: str) -> None: ...
-    def runs_changed(self, runs: Sequence[Run]) -> None: ...
-    def running_changed(self, run: Run | None) -> None: ...
-    def reset_done(self) -> None: ...
-    def retired(self, text: str) -> None: ...
-
-
 def check_lab_weights(
-    weights: Mapping[str, float], heads: Sequence[str], current: Mapping[str, float] | None
+    weights: Mapping[str, float] | float,
+    heads: Sequence[str],
+    current: Mapping[str, float] | None,
 ) -> dict[str, float]:
-    """Loss weights as :func:`check_loss_weights` checks them, within the sliders' range."""
+    """Loss weights (a dict, or one number for every head) within the sliders' range."""
+    if isinstance(weights, numbers.Real) and not isinstance(weights, bool):
+        weights = dict.fromkeys(heads, weights)
     full = check_loss_weights(weights, heads, current=current)
     for head, value in full.items():
-        if not SLIDER_MIN <= value <= SLIDER_MAX:
+        if not WEIGHT_MIN <= value <= WEIGHT_MAX:
             raise ValueError(
                 f"loss weight for {head!r} is {value:g}, outside the lab's sliders "
-                f"({SLIDER_MIN:g} to {SLIDER_MAX:g}); only the ratios between heads matter, "
+                f"({WEIGHT_MIN:g} to {WEIGHT_MAX:g}); only the ratios between heads matter, "
                 "so scale the other heads' weights instead (use 0.001 to nearly switch a "
                 "head off)"
             )
     return full
-
-
-def fmt(value: float) -> str:
-    """A weight as the lab shows it: three significant digits."""
-    return f"{value:.3g}"
-
-
-def diverged_text(run: Run, what: str) -> str:
-    """The message of a run whose loss became NaN or infinite."""
-    return (
-        f"Run {run.number} diverged at epoch {max(run.epochs_run, 1)}: {what}. The model is "
-        "back at its initial weights; lower the largest loss weight (or the learning rate) "
-        "and train again."
-    )
-
-
-def status_line(
-    in_use: Mapping[str, float], heads: Sequence[str], run: Run | None, epoch: int, done: bool
-) -> str:
-    """The lab's status line: the loss weights in use, and a run's progress or end."""
-    text = "loss weights in use: " + ", ".join(f"{h}={fmt(in_use[h])}" for h in heads)
-    if run is None:
-        return text
-    state = run.status if done else f"epoch {epoch}/{run.epochs}"
-    return f"{text} · run {run.number} ({run.mode}): {state}"
-
-
-def balance_text(losses: Mapping[str, float], weights: Mapping[str, float]) -> str:
-    """What Balance says it did: the initial losses, the weights, the equal shares."""
-    shares = {h: weights[h] * losses[h] for h in losses}
-    spread = max(shares.values()) / min(shares.values())
-    share_text = (
-        "so every head starts with the same share of the total "
-        f"({fmt(next(iter(shares.values())))} each)"
-        if spread < 1.01
-        else "clipped to the sliders' range, so the shares are only nearly equal"
-    )
-    return (
-        "Balance: at the initial weights the losses are "
-        + ", ".join(f"{h} {v:.3g}" for h, v in losses.items())
-        + "; weights "
-        + ", ".join(f"{h} {weights[h]:.3g}" for h in losses)
-        + f" make each weighted loss equal, {share_text}."
-    )
-
-
-def weight_text(run: Run, head: str) -> str:
-    """A head's weight in a run: ``"1.69"``, or ``"1.69 → 100 (epoch 11)"`` if it changed."""
-    text = fmt(run.weights[head])
-    value = run.weights[head]
-    if len(run.weight_changes) > 2:
-        last = run.weight_changes[-1][1][head]
-        return f"{text} → {fmt(last)} ({len(run.weight_changes)} changes)"
-    for epoch, weights in run.weight_changes:
-        if weights[head] != value:
-            value = weights[head]
-            text += f" → {fmt(value)} (epoch {epoch})"
-    return text
-
-
-def runs_table(
-    runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    """The runs table as rows, oldest first: number, mode, status, weights, metrics.
-
-    ``"weight <head>"`` is the weight the run started with; ``"weight changes"`` lists
-    live changes as ``[(epoch, weights), ...]``.
-    """
-    rows = []
-    for run in runs:
-        row: dict[str, Any] = {"run": run.number, "mode": run.mode, "status": run.status}
-        for h in heads:
-            row[f"weight {h}"] = run.weights[h]
-        row["weight changes"] = [(e, dict(w)) for e, w in run.weight_changes]
-        for key in head_metrics.values():
-            row[key] = run.metrics.get(key, math.nan) if run.metrics else math.nan
-        rows.append(row)
-    return rows
 
 
 def _is_number(value: Any) -> bool:

@@ -1,11 +1,10 @@
-"""A finished lab run as one self-contained cell of plain Keras (pure: no Keras, no widgets).
+"""The replay cell: a finished lab run as one cell of plain Keras (pure: no Keras, no widgets).
 
-:func:`run_to_code` writes: the data, the model built after ``keras.utils.set_random_seed``
-(the same initial weights), ``compile`` with the run's loss weights, ``fit`` with
-``shuffle=False`` and the lab's batch size (the same batches in the same order), and the
-held-out metrics in ``scores``. Runs whose weights changed between epochs (Live mode, DWA,
-GradNorm) replay the changes through variables in the model's state; uncertainty
-weighting, which changes them at every step, is refused. ``_code_lab`` reads a lab.
+:func:`run_to_code` writes the data, the model built after ``keras.utils.set_random_seed``,
+``compile`` with the run's loss weights, ``fit`` with ``shuffle=False`` (the lab's
+batches in the lab's order) and the held-out metrics in ``scores``. Weights that changed
+between epochs are replayed through variables in the model's state; a method whose
+weights change within epochs is refused. ``_provenance`` reads a lab for it.
 """
 
 from __future__ import annotations
@@ -15,16 +14,20 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_DATA_CALL", "run_to_code"]
+from ._methods import MANUAL, METHODS
 
-DEFAULT_DATA_CALL = "make_posts(3000, standardize_age=True, seed=0)"
+__all__ = ["DEFAULT_DATA_LINES", "data_lines", "run_to_code"]
+
+DEFAULT_DATA_LINES = (
+    "posts = make_posts(3000, standardize_age=True, seed=0)",
+    "train, test = posts.split(0.2)",
+)
 DEFAULT_MODEL_CALL = "compact_posts_model()"
 DEFAULT_OPTIMIZER_CALL = "keras.optimizers.Adam(learning_rate=0.02)"  # the lab's default
 DEFAULT_IMPORTS = (
     "from helpers.data import make_posts",
     "from helpers.models import compact_posts_model",
 )
-REPLAYABLE_METHODS = ("manual", "dwa", "gradnorm")  # weights change between epochs only
 LINE = 100  # ruff's line length: the cell reads as `ruff format` would write it
 
 
@@ -34,8 +37,7 @@ def run_to_code(
     heads: Sequence[str],
     loss: Mapping[str, str],
     metrics: Mapping[str, Any] | None = None,
-    data_call: str = DEFAULT_DATA_CALL,
-    test_fraction: float = 0.2,
+    data_lines: Sequence[str] = DEFAULT_DATA_LINES,
     model_call: str = DEFAULT_MODEL_CALL,
     model_source: str = "",
     imports: Sequence[str] = DEFAULT_IMPORTS,
@@ -55,16 +57,15 @@ def run_to_code(
         One loss name per head, as the lab compiled them.
     metrics : dict of str to list of str, optional
         Metrics per head, as the lab compiled them (names only).
-    data_call : str, default ``"make_posts(3000, standardize_age=True, seed=0)"``
-        An expression that makes the lab's data as one ``Posts`` (it is split with
-        ``test_fraction``, as the lab split it).
-    test_fraction : float, default 0.2
+    data_lines : sequence of str
+        Code that leaves the lab's training and held-out ``Posts`` in ``train`` and
+        ``test`` (see :func:`data_lines`); default: the lab's default data.
     model_call : str, default ``"compact_posts_model()"``
         An expression that builds the lab's model, uncompiled.
     model_source : str, optional
         Code to put before the model is built (the source of your own model function).
     imports : sequence of str
-        Import lines for the names ``data_call`` and ``model_call`` use.
+        Import lines for the names ``data_lines`` and ``model_call`` use.
     seed : int or None, default 0
         The lab's seed (``keras.utils.set_random_seed`` before the model is built).
     optimizer : str, default ``"keras.optimizers.Adam(learning_rate=0.02)"``
@@ -87,9 +88,10 @@ def run_to_code(
     _check_names("loss", loss, heads, required=True)
     metrics = dict(metrics or {})
     _check_names("metrics", metrics, heads, required=False)
-    for name, value in (("data_call", data_call), ("model_call", model_call)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{name} must be a Python expression as text, got {value!r}")
+    if not isinstance(model_call, str) or not model_call.strip():
+        raise ValueError(f"model_call must be a Python expression as text, got {model_call!r}")
+    if isinstance(data_lines, str) or not all(isinstance(x, str) for x in data_lines):
+        raise ValueError(f"data_lines must be lines of code as text, got {data_lines!r}")
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
     ):
@@ -105,14 +107,15 @@ def run_to_code(
     epochs = int(getattr(run, "epochs_run", 0) or 0)
     if epochs < 1:
         raise ValueError(f"run {number} completed no epoch, so there is nothing to repeat")
-    method = getattr(run, "method", "manual") or "manual"
-    if method not in REPLAYABLE_METHODS:
+    method = getattr(run, "method", MANUAL) or MANUAL
+    if not METHODS[method].replays_as_code:
+        replayable = [repr(m.name) for m in METHODS.values() if m.replays_as_code]
         raise ValueError(
             f"run {number} used {method!r} weighting, which changes the loss weights at every "
             "training step through variables the lab's own model learns; plain Keras's "
             "compile(loss_weights=...) cannot express that, and the lab records the weights "
-            "only once per epoch, so no cell can repeat this run exactly. Repeat a manual, "
-            "'dwa' or 'gradnorm' run instead."
+            "only once per epoch, so no cell can repeat this run exactly. Repeat a "
+            f"{', '.join(replayable[:-1])} or {replayable[-1]} run instead."
         )
     start = {h: float(run.weights[h]) for h in heads}
     changes = [
@@ -129,11 +132,7 @@ def run_to_code(
     out += [*imports, ""] if imports else []
     if model_source.strip():
         out += [model_source.strip(), "", ""]
-    out += [
-        f"posts = {data_call.strip()}",
-        f"train, test = posts.split({test_fraction!r})",
-        "",
-    ]
+    out += [*data_lines, ""]
     if seed is not None:
         out.append(
             f"keras.utils.set_random_seed({int(seed)})  # the lab's seed: same initial weights"
@@ -198,6 +197,25 @@ def run_to_code(
     return "\n".join(out) + "\n"
 
 
+def data_lines(made_by: Any, test_fraction: float = 0.2) -> tuple[str, ...] | None:
+    """The cell's lines that leave the lab's data in ``train`` and ``test``, or None.
+
+    ``made_by`` is the call that made the lab's data as one ``Posts`` (split with
+    ``test_fraction``, as the lab splits it), or a pair of calls for a ``(train, test)``
+    pair; None (or a None in the pair) when the data cannot be made again by a call.
+
+    Examples
+    --------
+    >>> data_lines(("make_posts(9).split(0.5)[0]", "make_posts(9).split(0.5)[1]"))
+    ('train = make_posts(9).split(0.5)[0]', 'test = make_posts(9).split(0.5)[1]')
+    """
+    if isinstance(made_by, str) and made_by.strip():
+        return (f"posts = {made_by.strip()}", f"train, test = posts.split({test_fraction!r})")
+    if isinstance(made_by, (tuple, list)) and len(made_by) == 2 and all(made_by):
+        return (f"train = {made_by[0]}", f"test = {made_by[1]}")
+    return None
+
+
 def _check_names(what: str, values: Any, heads: Sequence[str], *, required: bool) -> None:
     if not isinstance(values, Mapping):
         raise TypeError(f"{what} must be a dict keyed by head name {list(heads)}, got {values!r}")
@@ -217,7 +235,7 @@ def _check_names(what: str, values: Any, heads: Sequence[str], *, required: bool
 
 
 def _describe(mode: str, method: str) -> str:
-    return mode if method == "manual" else f"{mode}, weights chosen by {method}"
+    return f"{mode}, weights chosen by {method}" if METHODS[method].chooses_weights else mode
 
 
 def _what(changes: list) -> str:
@@ -228,7 +246,7 @@ def _what(changes: list) -> str:
 
 def _notes(run: Any, status: str, epochs: int, method: str) -> list[str]:
     notes = []
-    if method != "manual":
+    if METHODS[method].chooses_weights:
         notes.append(
             f"# The weights {method} chose in the lab are replayed epoch by epoch; this cell "
             "does not compute them again."

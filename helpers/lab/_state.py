@@ -1,41 +1,25 @@
-"""The lab's state: what the learner asked for, the runs, and the views to tell.
+"""The lab's state: what the learner asked for, the runs, the Train button's settings.
 
-No Keras, no widgets, no thread of its own (``_worker`` trains). :class:`LabState` holds
-the loss weights the sliders show, what the Train button does, and the runs. Views change it
-only through its methods and hear back through :class:`~helpers.lab._runs.LabListener`;
-the trainer is injected (:class:`~helpers.lab._runs.TrainerLike`), so the thread logic
-is tested with a fake trainer in milliseconds.
-
-The thread contract: callbacks from widgets only set state; the training thread applies
-it at epoch boundaries; listeners are called with no lock held; Stop ends a run within
-one epoch; creating a lab stops every other lab's training first.
+No Keras, no widgets, no thread of its own (``_worker`` trains). Views read it through
+its traits (``observe``/``dlink``) and change it only through its methods; the trainer
+is injected, so the thread logic is tested with a fake trainer in milliseconds.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+import traitlets
 
 from helpers._validate import check_choice, check_int
-from helpers.lossweights import balanced_weights
+from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN, balanced_weights
 
-from ._buttons import TrainButton
-from ._methods import starting_weights
-from ._runs import (
-    MODES,
-    SLIDER_MAX,
-    SLIDER_MIN,
-    Run,
-    RunRequest,
-    TrainerLike,
-    balance_text,
-    check_lab_weights,
-    status_line,
-)
-from ._worker import RunWorker
+from ._messages import balance_text, status_line
+from ._methods import MANUAL, METHODS, starting_weights
+from ._records import MODES, Run, RunRequest, check_lab_weights
+from ._worker import RunWorker, TrainerLike
 
 __all__ = ["LabState"]
 
@@ -43,20 +27,23 @@ __all__ = ["LabState"]
 _OPEN_LABS: weakref.WeakSet = weakref.WeakSet()
 
 
-class LabState(TrainButton):
-    """What the learner asked for, the runs, and the views to tell: no Keras, no widgets.
+class LabState(traitlets.HasTraits):
+    """What the learner asked for, the runs and the Train button: no Keras, no widgets.
 
-    Parameters
-    ----------
-    trainer : TrainerLike
-        Trains a run (the Keras trainer, or a fake in tests).
-    heads : sequence of str
-        The output names.
-    weights : dict of str to float
-        Starting loss weights, and what Reset returns to.
-    epochs, live_epochs : int
-        What a run of each mode trains by default, in code and on the button.
+    ``trainer`` trains a run (the Keras trainer, or a fake); ``weights`` is what Reset
+    returns to. Traits notify with no lock held, on the thread that changed them.
     """
+
+    weights = traitlets.Dict(help="The loss weights the sliders show.")
+    status = traitlets.Unicode(help="The status line: weights in use, the run's progress.")
+    message = traitlets.Unicode(help="One line for the learner.")
+    runs = traitlets.List(help="Every finished run, oldest first.")
+    current_run = traitlets.Any(None, allow_none=True, help="The run in progress, or None.")
+    resets = traitlets.Int(0, help="Resets done (the view hides its curves at each).")
+    retired = traitlets.Unicode(help="Why a newer lab replaced this one ('' while in use).")
+    button_mode = traitlets.Unicode("retrain", help="What the Train button does.")
+    button_method = traitlets.Unicode(MANUAL, help="Who chooses the weights on Train.")
+    button_epochs = traitlets.Dict(help="The Train button's epochs, per mode.")
 
     def __init__(
         self,
@@ -67,6 +54,7 @@ class LabState(TrainButton):
         epochs: int = 10,
         live_epochs: int = 100,
     ) -> None:
+        super().__init__()
         for other in list(_OPEN_LABS):
             other.stop(wait=True)
         self.trainer = trainer
@@ -76,35 +64,17 @@ class LabState(TrainButton):
             "retrain": check_int("epochs", epochs, low=1, high=10_000),
             "live": check_int("live_epochs", live_epochs, low=1, high=100_000),
         }
-        self.button_mode, self.button_method = "retrain", "manual"
         self.button_epochs = dict(self.default_epochs)
-        self.listeners: list[Any] = []
-        self.message = ""
-        self._weights = dict(self.initial_weights)
+        self._wanted = dict(self.initial_weights)  # what the next run starts with
+        self.weights = dict(self._wanted)
         self._lock = threading.RLock()
         self._reset_requested = False
         self._closed: str | None = None  # why this lab refuses work, once closed
         self.worker = RunWorker(
             trainer, started=self._run_started, progressed=self._epoch_begun, ended=self._run_ended
         )
+        self.status = self.status_text()
         _OPEN_LABS.add(self)
-
-    # ------------------------------------------------------------------ reading
-    @property
-    def weights(self) -> dict[str, float]:
-        """The loss weights the next run starts with (what the sliders show)."""
-        with self._lock:
-            return dict(self._weights)
-
-    @property
-    def runs(self) -> list[Run]:
-        """Every finished run, oldest first."""
-        return self.worker.runs
-
-    @property
-    def current_run(self) -> Run | None:
-        """The run in progress, or None."""
-        return self.worker.current_run
 
     @property
     def running(self) -> bool:
@@ -115,38 +85,62 @@ class LabState(TrainButton):
         """The status line: the loss weights in use, and the run's progress."""
         return status_line(self.trainer.weights_in_use(), self.heads, run, epoch, done)
 
-    # ------------------------------------------------------------------ changing
+    def status_now(self) -> str:
+        """The status line for the run in progress, or else the last run."""
+        run = self.current_run or (self.runs[-1] if self.runs else None)
+        return self.status_text(run, run.epochs_run if run else 0, self.current_run is None)
+
     def set_weights(self, weights: Mapping[str, float]) -> dict[str, float]:
         """Set some or all wanted weights; a live run uses them from its next epoch."""
         self._check_open()
         with self._lock:
-            new = check_lab_weights(weights, self.heads, self._weights)
-            self._weights = new
+            new = check_lab_weights(weights, self.heads, self._wanted)
+            self._wanted = new
         self.worker.offer(new)
-        self._tell("weights_changed", dict(new))
+        self.weights = dict(new)
         return dict(new)
 
     def slider_moved(self, head: str, value: float) -> None:
-        """A view's slider moved (the slider already shows the value)."""
+        """A view's slider moved; a value the sliders already show changes nothing."""
+        value = min(WEIGHT_MAX, max(WEIGHT_MIN, float(value)))
         with self._lock:
-            if self._closed or head not in self._weights:
+            if self._closed or head not in self._wanted or self.weights.get(head) == value:
                 return
-            self._weights[head] = min(SLIDER_MAX, max(SLIDER_MIN, float(value)))
-            new = dict(self._weights)
+            self._wanted[head] = value
+            new = dict(self._wanted)
         self.worker.offer(new)
+        self.weights = new
 
     def set_message(self, text: str) -> None:
         """Show one line to the learner."""
         self.message = text
-        self._tell("message_changed", text)
 
-    def frame_drawn(self) -> None:
-        """The live plot showed a frame: note the run's first curve point."""
-        run, request = self.worker.current_run, self.worker.current_request
-        if run is not None and request is not None and run.first_point_seconds is None:
-            run.first_point_seconds = time.perf_counter() - request.requested
+    def set_button_mode(self, mode: str) -> None:
+        """What the Train button does: ``"retrain"`` or ``"live"``."""
+        self.button_mode = check_choice("mode", mode, MODES)
 
-    # ------------------------------------------------------------------ training
+    def set_button_method(self, method: str) -> None:
+        """Who chooses the weights when the Train button is pressed (a name in METHODS)."""
+        self.button_method = check_choice("method", method, tuple(METHODS))
+
+    def set_button_epochs(self, epochs: int) -> None:
+        """How many epochs the Train button trains in its current mode."""
+        epochs = check_int("epochs", epochs, low=1, high=100_000)
+        self.button_epochs = {**self.button_epochs, self.button_mode: epochs}
+
+    def press_train(self) -> None:
+        """The Train button: the sliders' weights, the mode and epochs the widgets show."""
+        if self._closed:
+            self.set_message(self._closed)
+            return
+        method = self.button_method
+        mode = "retrain" if METHODS[method].chooses_weights else self.button_mode
+        try:
+            request = self._request(None, self.button_epochs[mode], mode, True, method)
+            self.worker.start(request, False)
+        except (RuntimeError, ValueError) as exc:
+            self.set_message(str(exc))
+
     def train(
         self,
         weights: Mapping[str, float] | None = None,
@@ -155,7 +149,7 @@ class LabState(TrainButton):
         block: bool = False,
         mode: str | None = None,
         draw: bool = True,
-        method: str = "manual",
+        method: str = MANUAL,
     ) -> Run | None:
         """Start a run (code's defaults: Retrain and its epochs); see ``LossWeightLab.train``."""
         self._check_open()
@@ -169,51 +163,47 @@ class LabState(TrainButton):
         self._check_open()
         return self.worker.start(self._request(weights, epochs, kind, False), block=True)
 
-    def _request(self, weights, epochs, kind, draw, method="manual") -> RunRequest:
-        """Check a run's arguments, reserve the worker, move the sliders to its weights.
-
-        A method other than ``"manual"`` chooses the weights itself, starting from 1 each.
-        """
+    def _request(self, weights, epochs, kind, draw, method=MANUAL) -> RunRequest:
+        """Check a run's arguments, reserve the worker, move the sliders to its weights."""
         epochs = check_int("epochs", epochs, low=1, high=100_000)
         weights = starting_weights(method, kind, weights, self.heads)
-        if method != "manual":
+        if METHODS[method].chooses_weights:
             self.trainer.check_method(method)
         with self._lock:
-            full = check_lab_weights(weights or {}, self.heads, self._weights)
-            request = RunRequest(
-                weights=full, epochs=epochs, kind=kind, draw=bool(draw), method=method
-            )
+            full = check_lab_weights(weights or {}, self.heads, self._wanted)
+            request = RunRequest(full, epochs, kind, bool(draw), method)
             self.worker.claim(request)
-            self._weights = dict(full)
-        self._tell("weights_changed", dict(full))
+            self._wanted = dict(full)
+        self.weights = dict(full)
         return request
 
     def _run_started(self, run: Run, request: RunRequest) -> None:
         hint = " Move a slider to change the weights from the next epoch." if request.live else ""
         self.set_message(f"Run {run.number} ({run.mode}) is training {run.epochs} epochs.{hint}")
-        self._tell("running_changed", run)
-        self._tell("status_changed", self.status_text(run, 0))
+        self.current_run = run
+        self.status = self.status_text(run, 0)
 
     def _epoch_begun(self, run: Run, epoch: int) -> None:
-        if run.method != "manual":  # the sliders show the weights the method is using
-            self._tell("weights_changed", dict(run.final_weights))
-        self._tell("status_changed", self.status_text(run, epoch))
+        if METHODS[run.method].chooses_weights:  # the sliders show the method's weights
+            self.weights = dict(run.final_weights)
+        self.status = self.status_text(run, epoch)
 
     def _run_ended(self, run: Run) -> None:
+        chosen = METHODS[run.method].chooses_weights
         with self._lock:
             reset, self._reset_requested = self._reset_requested, False
-            if run.method != "manual" and run.final_weights and not reset:
-                self._weights = dict(run.final_weights)  # the sliders keep the method's last
-        if run.method != "manual":
-            self._tell("weights_changed", self.weights)
-        self._tell("runs_changed", list(self.worker.runs))
-        self._tell("status_changed", self.status_text(run, run.epochs_run, done=True))
+            if chosen and run.final_weights and not reset:
+                self._wanted = dict(run.final_weights)  # the sliders keep the method's last
+            wanted = dict(self._wanted)
+        if chosen:
+            self.weights = wanted
+        self.runs = list(self.worker.runs)
+        self.status = self.status_text(run, run.epochs_run, done=True)
         self.set_message(run.message)
         if reset:
             self._reset_now()
-        self._tell("running_changed", None)
+        self.current_run = None
 
-    # ------------------------------------------------------------------ waiting, stopping
     def wait(self, timeout: float | None = None, *, epoch: int | None = None) -> Run | None:
         """Wait until no run is in progress (or the run has ``epoch`` epochs); see the lab."""
         return self.worker.wait(timeout, epoch=epoch)
@@ -226,17 +216,17 @@ class LabState(TrainButton):
         """Stop training; sliders and model back to the start; runs stay in the table."""
         self._check_open()
         with self._lock:
-            self._weights = dict(self.initial_weights)
+            self._wanted = dict(self.initial_weights)
             busy = self.worker.stop()
             self._reset_requested = busy
-        self._tell("weights_changed", dict(self.initial_weights))
+        self.weights = dict(self.initial_weights)
         if not busy:
             self._reset_now()
 
     def _reset_now(self) -> None:
         self.trainer.restore(self.initial_weights)
-        self._tell("reset_done")
-        self._tell("status_changed", self.status_text())
+        self.resets += 1
+        self.status = self.status_text()
         self.set_message(
             "Reset: sliders and model are back at the start; earlier runs stay in the table."
         )
@@ -245,7 +235,7 @@ class LabState(TrainButton):
         """Weights giving every head the same share of the initial loss; see the lab."""
         self._check_open()
         losses = self.trainer.initial_losses
-        weights = balanced_weights(losses, low=SLIDER_MIN, high=SLIDER_MAX)
+        weights = balanced_weights(losses)
         self.set_weights(weights)
         self.set_message(balance_text(losses, weights))
         return weights
@@ -254,16 +244,15 @@ class LabState(TrainButton):
         """Put the sliders back at ``weights`` unless a Reset or close came meanwhile."""
         with self._lock:
             if not self._reset_requested and self._closed is None:
-                self._weights = dict(weights)
-            shown = dict(self._weights)
-        self._tell("weights_changed", shown)
+                self._wanted = dict(weights)
+            shown = dict(self._wanted)
+        self.weights = shown
 
     def clear_runs(self) -> None:
         """Empty the runs table."""
         self.worker.runs.clear()
-        self._tell("runs_changed", [])
+        self.runs = []
 
-    # ------------------------------------------------------------------ ending
     def close(self, reason: str = "this lab was closed; create a new LossWeightLab()") -> None:
         """Stop training, wait for the thread, refuse more work with ``reason``."""
         if self._closed:
@@ -275,7 +264,7 @@ class LabState(TrainButton):
     def retire(self, text: str) -> None:
         """Close this lab because a newer one replaced it, and say so in its views."""
         self.close(text)
-        self._tell("retired", text)
+        self.retired = text
 
     @property
     def closed(self) -> bool:
@@ -285,7 +274,3 @@ class LabState(TrainButton):
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError(self._closed)
-
-    def _tell(self, event: str, *args: Any) -> None:
-        for listener in list(self.listeners):
-            getattr(listener, event)(*args)

@@ -10,6 +10,8 @@ from typing import Any
 
 from helpers._render import png_bytes
 
+from ._records import check_lab_weights
+
 __all__ = ["SweepResult", "run_sweep"]
 
 
@@ -27,8 +29,6 @@ def run_sweep(
     Every plan is checked before any training. Stop (or Reset) ends the whole sweep; the
     result then holds the runs completed before it.
     """
-    from ._runs import check_lab_weights
-
     if head not in state.heads:
         raise ValueError(f"head must be one of {list(state.heads)}; got {head!r}")
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:

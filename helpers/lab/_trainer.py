@@ -3,7 +3,7 @@
 It compiles the model once with its loss weights held in variables
 (:mod:`helpers.lossweights`), keeps a snapshot of the initial parameters and optimizer
 state so every run starts from the same point, trains one run at a time, and reports
-each epoch to the state through :class:`~helpers.lab._runs.RunHooks` only.
+each epoch to the worker through :class:`~helpers.lab._worker.RunHooks` only.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from helpers.env import quiet_keras_import
 from helpers.lossweights import LossWeights
 
 from ._config import LabConfig
 from ._gradients import HeadGradients, gradient_summary
-from ._methods import dwa_weights, gradnorm_weights, uncertainty_weights
-from ._model import LabModel
-from ._runs import Run, RunHooks, RunRequest, diverged_text
+from ._messages import diverged_text
+from ._methods import METHODS, EpochInfo
+from ._records import Run, RunRequest
+from ._weighted_model import LabModel
+from ._worker import RunHooks
 
 PROBE_SIZE = 256  # posts in the fixed batch the heads' gradients are measured on
 
@@ -119,7 +119,7 @@ class Trainer:
 
     def check_method(self, method: str) -> None:
         """Raise a clear error if ``method`` (or the gradient view) cannot run here."""
-        if method == "gradnorm" or self.config.gradient_view:
+        if METHODS[method].needs_gradients or self.config.gradient_view:
             self.gradients()
 
     def gradients(self) -> HeadGradients:
@@ -165,7 +165,7 @@ class Trainer:
         with self.lock:
             self._restore_snapshot()
             self.loss_weights.assign(request.weights)
-            self.model.learned_switch.assign(1.0 if request.method == "uncertainty" else 0.0)
+            self.model.learned_switch.assign(1.0 if METHODS[request.method].learned_loss else 0.0)
             run.final_weights = dict(request.weights)
             callbacks = [RunControl(run, request, hooks, self)]
             if request.draw and self.curves is not None:
@@ -218,13 +218,13 @@ class RunControl(keras.callbacks.Callback):
     def __init__(self, run: Run, request: RunRequest, hooks: RunHooks, trainer: Trainer) -> None:
         super().__init__()
         self.run, self.request, self.hooks, self.trainer = run, request, hooks, trainer
-        self.method = request.method
-        self.watch = trainer.config.gradient_view or self.method == "gradnorm"
+        self.method = METHODS[request.method]
+        self.watch = trainer.config.gradient_view or self.method.needs_gradients
         self._epoch_started = time.perf_counter()
         self._initial_losses: dict[str, float] = {}
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        if self.method == "gradnorm":
+        if self.method.needs_gradients:
             self._initial_losses, _ = self.trainer.gradients()()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -243,7 +243,7 @@ class RunControl(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._epoch_started
         used = dict(self.run.final_weights)
         extra, new = self._measure(used, logs)
-        if self.method != "manual" or self.watch:
+        if self.method.chooses_weights or self.watch:
             extra.update({f"loss weight/{h}": w for h, w in used.items()})
         logs.update(extra)  # the live plot, next in the callback list, draws them
         values = self.run.record_epoch(logs, seconds)
@@ -260,25 +260,26 @@ class RunControl(keras.callbacks.Callback):
     def _measure(self, used: dict[str, float], logs: dict) -> tuple[dict[str, float], dict | None]:
         """The extra log entries of this epoch and the method's weights for the next."""
         extra: dict[str, float] = {}
-        new = None
+        grads = probe_losses = log_variances = None
         if self.watch:
-            losses, grads = self.trainer.gradients()()
+            probe_losses, grads = self.trainer.gradients()()
             if self.trainer.config.gradient_view:
                 extra.update(gradient_summary(grads, used, list(used)))
-            if self.method == "gradnorm":
-                norms = {h: float(np.linalg.norm(g)) for h, g in grads.items()}
-                new = gradnorm_weights(used, norms, losses, self._initial_losses)
-        if self.method == "uncertainty":
+        if self.method.learned_loss:
             log_variances = self.trainer.log_variances()
-            extra.update({f"learned variance/{h}": math.exp(s) for h, s in log_variances.items()})
-            new = uncertainty_weights(log_variances)
-        elif self.method == "dwa":  # the losses of every epoch so far, this one included
-            losses = {
-                f"{h}_loss": [*self.run.history.get(f"{h}_loss", []), float(logs[f"{h}_loss"])]
-                for h in used
-            }
-            new = dwa_weights(losses, list(used))
-        return extra, new
+        if not self.method.chooses_weights:
+            return extra, None
+        history = self.run.history  # every epoch so far, this one included
+        info = EpochInfo(
+            used=used,
+            losses={h: [*history.get(f"{h}_loss", []), float(logs[f"{h}_loss"])] for h in used},
+            grads=grads,
+            probe_losses=probe_losses,
+            initial_probe_losses=self._initial_losses,
+            log_variances=log_variances,
+        )
+        extra.update(self.method.logs(info))
+        return extra, self.method.next_weights(info)
 
     def _apply(self, epoch: int, weights: dict[str, float]) -> None:
         """Use ``weights`` from 1-based ``epoch`` on."""

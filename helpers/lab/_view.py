@@ -1,9 +1,9 @@
-"""The lab's widgets: the only module in ``helpers`` that imports ipywidgets.
+"""The lab's widgets: the only module of :mod:`helpers.lab` that imports ipywidgets.
 
 :class:`LabView` builds the controls (with the stable ``lw-*`` CSS classes), wires each
-to one :class:`~helpers.lab._state.LabState` method, and redraws itself when the state
-tells it something changed (it implements :class:`~helpers.lab._runs.LabListener`). It
-never reads state back out of widget text.
+to one :class:`~helpers.lab._state.LabState` method, and follows the state's traits
+(``observe``/``dlink``). A widget change that only shows what the state already holds
+is not passed back. It never reads state back out of widget text.
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
+from traitlets import dlink
 
-from ._runs import SLIDER_MAX, SLIDER_MIN, Run, runs_table, weight_text
+from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN
+
+from ._messages import runs_table, weight_text
+from ._methods import METHODS
+from ._records import Run
 
 __all__ = ["LabView", "table_html"]
 
 # A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
 SLIDER_STEP = 0.05
+TRAIN_SETTINGS = ["current_run", "button_mode", "button_method", "button_epochs"]
 MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
-METHOD_OPTIONS = [
-    ("manual (sliders)", "manual"),
-    ("uncertainty", "uncertainty"),
-    ("DWA", "dwa"),
-    ("GradNorm", "gradnorm"),
-]
 
 
 class LabView:
@@ -36,7 +36,6 @@ class LabView:
 
     def __init__(self, state: Any, heads: Sequence[str], head_metrics: Mapping[str, str]):
         self.state, self.heads, self.head_metrics = state, tuple(heads), dict(head_metrics)
-        self._showing = False  # True while the view itself sets widget values
         self.sliders = {h: self._slider(h, state.weights[h]) for h in self.heads}
         self.mode = widgets.ToggleButtons(
             options=MODE_OPTIONS,
@@ -50,7 +49,7 @@ class LabView:
         self.mode.add_class("lw-mode")
         self.mode.observe(self._mode_chosen, names="value")
         self.method = widgets.Dropdown(
-            options=METHOD_OPTIONS,
+            options=[(m.label, m.name) for m in METHODS.values()],
             value=state.button_method,
             description="weights",
             tooltip="who chooses the loss weights when you press Train",
@@ -92,7 +91,7 @@ class LabView:
         self.buttons["reset"].on_click(lambda _: state.closed or state.reset())
         self.buttons["balance"].on_click(lambda _: state.closed or state.balance())
         self.buttons["stop"].disabled = True
-        self.status = _html("lw-status", html.escape(state.status_text()))
+        self.status = _html("lw-status", "")
         self.message = _html("lw-message", "")
         self.plot = widgets.Image(
             format="png", layout=widgets.Layout(display="none", max_width="100%")
@@ -117,18 +116,25 @@ class LabView:
             ]
         )
         self.widget.add_class("lw-lab")
+        dlink((state, "status"), (self.status, "value"), transform=html.escape)
+        dlink((state, "message"), (self.message, "value"), transform=html.escape)
+        state.observe(self._show_weights, names="weights")
+        state.observe(self._show_runs, names="runs")
+        state.observe(self._show_controls, names=TRAIN_SETTINGS)
+        state.observe(lambda _: self.hide_plot(), names="resets")
+        state.observe(lambda change: self.retire(change["new"]), names="retired")
 
     def _slider(self, head: str, value: float):
         slider = widgets.FloatLogSlider(
             value=value,
             base=10,
-            min=math.log10(SLIDER_MIN),
-            max=math.log10(SLIDER_MAX),
+            min=math.log10(WEIGHT_MIN),
+            max=math.log10(WEIGHT_MAX),
             step=SLIDER_STEP,
             description=head,
             readout_format=".3g",
             continuous_update=False,
-            tooltip=f"{head} loss weight, {SLIDER_MIN:g} to {SLIDER_MAX:g} (log scale)",
+            tooltip=f"{head} loss weight, {WEIGHT_MIN:g} to {WEIGHT_MAX:g} (log scale)",
             layout=widgets.Layout(width="360px"),
         )
         slider.add_class("lw-slider")
@@ -137,72 +143,69 @@ class LabView:
         return slider
 
     # ------------------------------------------------------------------ widgets -> state
+    # A change that shows what the state already holds (the view following the state,
+    # or a run's settings while it trains) is not the learner's: it is not passed back.
     def _slider_moved(self, head: str, change: dict) -> None:
-        if not self._showing:
+        if change["new"] != self.state.weights.get(head):
             self.state.slider_moved(head, change["new"])
 
     def _mode_chosen(self, change: dict) -> None:
-        if self._showing:
-            return
-        self.state.set_button_mode(change["new"])
-        self._show(self.epochs_box, "value", self.state.button_epochs[change["new"]])
+        if self.state.current_run is None and change["new"] != self.state.button_mode:
+            self.state.set_button_mode(change["new"])
 
     def _method_chosen(self, change: dict) -> None:
-        if not self._showing:
+        if change["new"] != self.state.button_method:
             self.state.set_button_method(change["new"])
-            self._show(self.mode, "disabled", change["new"] != "manual")
 
     def _epochs_typed(self, change: dict) -> None:
-        if not self._showing:
-            self.state.set_button_epochs(int(change["new"]))
+        state = self.state
+        if state.current_run is None and change["new"] != state.button_epochs[state.button_mode]:
+            state.set_button_epochs(int(change["new"]))
 
     # ------------------------------------------------------------------ state -> widgets
-    def weights_changed(self, weights: Mapping[str, float]) -> None:
+    def _show_weights(self, change: dict) -> None:
         for head, slider in self.sliders.items():
-            self._show(slider, "value", weights[head])
+            slider.value = change["new"][head]
 
-    def status_changed(self, text: str) -> None:
-        self.status.value = html.escape(text)
+    def _show_runs(self, change: dict) -> None:
+        self.table.value = table_html(change["new"], self.heads, self.head_metrics)
 
-    def message_changed(self, text: str) -> None:
-        self.message.value = html.escape(text)
-
-    def runs_changed(self, runs: Sequence[Run]) -> None:
-        self.table.value = table_html(runs, self.heads, self.head_metrics)
-
-    def running_changed(self, run: Run | None) -> None:
+    def _show_controls(self, change: Any = None) -> None:
         """While a run trains, Train and its settings are off and show that run's mode."""
+        state, run = self.state, self.state.current_run
         busy = run is not None
         self.buttons["train"].disabled = busy
         self.buttons["stop"].disabled = not busy
-        self.mode.disabled = busy or self.state.button_method != "manual"
+        self.mode.disabled = busy or METHODS[state.button_method].chooses_weights
         self.epochs_box.disabled = busy
         self.method.disabled = busy
-        driven = busy and run.method != "manual"  # a method moves the sliders itself
+        driven = busy and METHODS[run.method].chooses_weights  # a method moves the sliders
         for slider in self.sliders.values():
             slider.disabled = driven
-        mode = ("live" if run.mode == "live" else "retrain") if busy else self.state.button_mode
-        self._show(self.mode, "value", mode)
-        epochs = run.epochs if busy else self.state.button_epochs[mode]
-        self._show(self.epochs_box, "value", min(epochs, self.epochs_box.max))
+        mode = ("live" if run.mode == "live" else "retrain") if busy else state.button_mode
+        self.mode.value = mode
+        epochs = run.epochs if busy else state.button_epochs[mode]
+        self.epochs_box.value = min(epochs, self.epochs_box.max)
 
     def _show_code(self) -> None:
         """Put the last run's cell in the code box (or say why there is none)."""
         try:
             text = self.code_source()
         except (ValueError, TypeError) as exc:
-            self.message.value = html.escape(str(exc))
+            self.state.set_message(str(exc))
             return
         self.code.value = text
         self.code.layout.display = None
-        self.message.value = html.escape(
+        self.state.set_message(
             "The last run as one cell of plain Keras: copy it into a new cell and run it."
         )
 
-    def reset_done(self) -> None:
+    def hide_plot(self) -> None:
+        """Hide the curves until the next frame (after a Reset)."""
         self.plot.layout.display = "none"
 
-    def retired(self, text: str) -> None:
+    def retire(self, text: str) -> None:
+        """Disable every control and say why (a newer lab replaced this one)."""
         for control in [*self.sliders.values(), self.mode, self.epochs_box, self.method]:
             control.disabled = True
         for button in self.buttons.values():
@@ -233,14 +236,6 @@ class LabView:
         ]:
             w.close()
 
-    def _show(self, widget: Any, name: str, value: Any) -> None:
-        """Set a widget's value without treating it as the learner's input."""
-        self._showing = True
-        try:
-            setattr(widget, name, value)
-        finally:
-            self._showing = False
-
 
 def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[str, str]) -> str:
     """The runs table, newest run first, in a box that scrolls after about six rows."""
@@ -254,7 +249,8 @@ def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[
     )
     body = []
     for run, row in reversed(list(zip(runs, rows, strict=True))):
-        mode = row["mode"] if run.method == "manual" else f"{row['mode']} · {run.method}"
+        chosen = METHODS[run.method].chooses_weights
+        mode = f"{row['mode']} · {run.method}" if chosen else row["mode"]
         cells = [str(row["run"]), mode, *(weight_text(run, h) for h in heads)]
         cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
         cells.append(row["status"])

@@ -1,10 +1,9 @@
 """The lab's one training thread: a run at a time, Stop within an epoch, waits on events.
 
-:class:`RunWorker` knows nothing about sliders, Keras or widgets: it takes a checked
-:class:`~helpers.lab._runs.RunRequest`, trains it through the injected trainer (on a
-background thread, or in the caller's for blocking runs), hands live weight changes to
-the trainer's callback at epoch boundaries (it is the :class:`RunHooks` the trainer
-calls) and tells its owner when a run starts, progresses and ends.
+:class:`RunWorker` knows nothing about sliders, Keras or widgets: it trains a checked
+:class:`~helpers.lab._records.RunRequest` through the injected :class:`TrainerLike`, is
+the :class:`RunHooks` the trainer's callback calls, and tells its owner when a run
+starts, progresses and ends.
 """
 
 from __future__ import annotations
@@ -12,19 +11,38 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from helpers._validate import check_int
 
-from ._runs import Run, RunRequest, TrainerLike
+from ._records import Run, RunRequest
 
-__all__ = ["THREAD_NAME", "RunWorker"]
+__all__ = ["THREAD_NAME", "RunHooks", "RunWorker", "TrainerLike"]
 
 THREAD_NAME = "loss-weight-lab-training"
 
 
+class RunHooks(Protocol):
+    """What the trainer's per-epoch callback may call on the worker, and nothing else."""
+
+    def take_pending(self) -> dict[str, float] | None: ...
+    def epoch_begun(self, run: Run, epoch: int) -> None: ...
+    def epoch_ended(self, run: Run) -> None: ...
+
+
+class TrainerLike(Protocol):
+    """What the lab needs from a trainer (the Keras one, or a fake in tests)."""
+
+    initial_losses: dict[str, float]
+
+    def check_method(self, method: str) -> None: ...
+    def run(self, request: RunRequest, run: Run, hooks: RunHooks) -> None: ...
+    def restore(self, weights: Mapping[str, float]) -> None: ...
+    def weights_in_use(self) -> dict[str, float]: ...
+
+
 class RunWorker:
-    """Runs requests one at a time and implements :class:`~helpers.lab._runs.RunHooks`.
+    """Runs requests one at a time and implements :class:`RunHooks`.
 
     Parameters
     ----------
@@ -124,6 +142,13 @@ class RunWorker:
                         self._thread = None
                     self._idle.notify_all()
         return run
+
+    def frame_drawn(self) -> None:
+        """The live plot showed a frame: note the run's first curve point."""
+        with self._lock:
+            run, request = self._current_run, self._request
+        if run is not None and request is not None and run.first_point_seconds is None:
+            run.first_point_seconds = time.perf_counter() - request.requested
 
     # RunHooks: called by the trainer's callback on the training thread.
     def take_pending(self) -> dict[str, float] | None:
