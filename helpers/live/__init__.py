@@ -1,34 +1,11 @@
 """Live loss plots for single- and multi-output training, cheap enough to leave on.
 
-:class:`LiveLossPlot` is a Keras callback that draws one persistent figure: a panel for
-the total loss, one for each output head, and optionally each head's weighted share of
-the total and each head's metrics. Training curves are solid, validation curves dashed.
-
-Why it stays cheap:
-
-- The figure is a :class:`matplotlib.figure.Figure` rendered to PNG with the Agg canvas
-  and shown through an IPython display handle, updated in place. Nothing is cleared, so
-  Keras's own progress output stays where it is, and pyplot's global list of figures is
-  never touched.
-- Frames are drawn on a time budget (:class:`RedrawBudget`), not every epoch: at most one
-  every ``min_interval`` seconds, and only while the time spent drawing stays under
-  ``max_overhead`` of the time spent training. The callback records each epoch's logs
-  (a few floats) and overrides no batch hook, so Keras keeps its fast batch loop.
-- The last frame is always drawn: when training ends (also after ``EarlyStopping`` or
-  ``model.stop_training = True``), and when it is interrupted (``KeyboardInterrupt`` or
-  any error), from IPython's ``post_run_cell`` event once the cell stops. Outside IPython,
-  use the plot as a context manager (``with LiveLossPlot() as live: model.fit(...)``) or
-  call :meth:`LiveLossPlot.finish`.
-
-Headless runs (nbclient, nbval, ``jupyter nbconvert --execute``) keep the final frame in
-the saved notebook as ``image/png``. Every frame carries the same ``text/plain``, so
-nbval's comparison (which skips images) sees a stable output.
-
-The parts, one job each (livelossplot's input / logger / output split):
-``_budget`` (when to draw), ``_history`` (what was recorded), ``_panels`` (what to
-draw), ``_figure`` (matplotlib), ``_notebook`` (display handle, cell end) and
-``_callback`` (the Keras adapter, the only part that imports Keras). Importing this
-package loads Keras only when :class:`LiveLossPlot` or :func:`plot_history` is used.
+:class:`LiveLossPlot` is a Keras callback that draws one persistent figure: the total
+loss, one panel per output head, and optionally each head's weighted share and metrics.
+Frames are drawn on a time budget and the final frame is always drawn. A new panel:
+first, log ``"<group>/<member>"`` keys (each group becomes a panel with one curve per
+member, as the lab's ``loss weight/<head>``); else pass ``extra_panels=[f]``, ``f(history,
+heads) -> Panel``. Why it is built this way: ``docs/design.md``.
 
 Examples
 --------
@@ -43,8 +20,9 @@ from typing import Any
 
 from ._budget import RedrawBudget
 from ._notebook import FRAME_TEXT
+from ._options import PlotOptions
 
-__all__ = ["FRAME_TEXT", "LiveLossPlot", "RedrawBudget", "plot_history"]
+__all__ = ["FRAME_TEXT", "LiveLossPlot", "PlotOptions", "RedrawBudget", "plot_history"]
 
 
 def __getattr__(name: str) -> Any:

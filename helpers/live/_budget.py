@@ -32,10 +32,10 @@ class RedrawBudget:
     max_overhead : float
         Largest share of the elapsed time spent drawing, in (0, 1].
     first_cost : float
-        Cost in seconds assumed for a frame before one has been measured (later runs
-        start from the last measured cost). The
-        first frame of a new figure costs about three later ones (its axes and ticks are
-        built), some 0.2 s for four panels on a small CPU.
+        Cost in seconds assumed for a frame before one has been measured; later runs
+        start from the last measured cost. The first frame of a new figure costs about
+        three later ones (its axes and ticks are built), some 0.2 s for four panels on a
+        small CPU.
 
     Examples
     --------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
 from helpers.env import quiet_keras_import
 
+from ._budget import RedrawBudget
+from ._options import PlotOptions
 from ._plot import LivePlot
 
 keras = quiet_keras_import()
@@ -34,47 +37,15 @@ class LiveLossPlot(keras.callbacks.Callback):
 
     Parameters
     ----------
-    contributions : bool
-        Add a panel with each head's weighted contribution to the total,
-        ``loss_weight * <head>_loss`` (training values). Multi-output models only.
-    log_scale : bool
-        Draw loss panels with a logarithmic y axis (metric panels stay linear).
-    metrics : bool
-        Add a panel for every metric in the logs (accuracy, MAE, ...).
-    loss_weights : mapping, sequence, float or callable, optional
-        The weights the total loss uses, for the contributions panel. A dict keyed by
-        output name, a list in output order, or a callable returning either (read at
-        every epoch, so weights held in variables that change during training are
-        followed). Values may be numbers or Keras variables. By default the weights
-        given to ``compile`` are read from the model (1.0 where none were given).
-    min_interval : float
-        Fewest seconds between two frames while training.
-    max_overhead : float
-        Largest share of the training time spent drawing frames, in (0, 1]: of the wall
-        time, or of the process's CPU time when the machine is busy and that is less
-        (see :class:`RedrawBudget`). The final frame is drawn regardless.
-    columns : int, optional
-        Panels per row; by default 1-3 (2 for four panels).
-    panel_size : (float, float)
-        Width and height of one panel, in inches.
-    dpi : int
-        Resolution of the frames.
-    display : bool, optional
-        Show frames in the notebook through an IPython display handle. By default frames
-        are shown when running inside a Jupyter kernel and not otherwise (a plain script
-        keeps the data only; :attr:`figure` draws it on demand).
-    on_frame : callable, optional
-        Called with each new frame's PNG bytes, on the drawing thread. Lets a front end
-        of your own (an ``ipywidgets.Image``, a file) receive frames; combine with
-        ``display=False`` to show them only there.
-    draw_first_epoch : bool or float
-        Draw a frame as soon as the first epoch ends, whatever the budget says, so a
-        curve point appears at once. A number of seconds draws it unless the whole run,
-        projected at the first epoch's pace, ends with its final frame within that time
-        of its start: then the final frame is the first point, one frame sooner (the lab
-        uses 0.5).
-    caption : str
-        A line of text under the legend, for example where held-out results are shown.
+    min_interval, max_overhead : float
+        The :class:`RedrawBudget`: fewest seconds between frames while training, and the
+        largest share of the training time spent drawing (the final frame is free).
+    **options
+        What to draw and where frames go: the fields of
+        :class:`~helpers.live._options.PlotOptions` (``contributions``, ``log_scale``,
+        ``metrics``, ``loss_weights``, ``columns``, ``panel_size``, ``dpi``,
+        ``display``, ``on_frame``, ``draw_first_epoch``, ``caption``,
+        ``extra_panels``), each checked with a message naming it.
 
     Attributes
     ----------
@@ -94,97 +65,21 @@ class LiveLossPlot(keras.callbacks.Callback):
     >>> live = LiveLossPlot(contributions=True)
     >>> history = model.fit(x, y, epochs=20, validation_split=0.2, verbose=0,
     ...                     callbacks=[live])  # doctest: +SKIP
-    >>> LiveLossPlot.from_history(history, log_scale=True)  # doctest: +SKIP
+    >>> plot_history(history, log_scale=True)  # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        *,
-        contributions: bool = False,
-        log_scale: bool = False,
-        metrics: bool = False,
-        loss_weights: Mapping[str, Any] | Sequence[Any] | float | Callable[[], Any] | None = None,
-        min_interval: float = 1.0,
-        max_overhead: float = 0.05,
-        columns: int | None = None,
-        panel_size: tuple[float, float] = (3.4, 2.3),
-        dpi: int = 80,
-        display: bool | None = None,
-        on_frame: Callable[[bytes], Any] | None = None,
-        draw_first_epoch: bool | float = False,
-        caption: str = "",
-    ) -> None:
+    def __init__(self, *, min_interval: float = 1.0, max_overhead: float = 0.05, **options: Any):
         super().__init__()
-        self.plot = LivePlot(
-            contributions=contributions,
-            log_scale=log_scale,
-            metrics=metrics,
-            loss_weights=loss_weights,
-            min_interval=min_interval,
-            max_overhead=max_overhead,
-            columns=columns,
-            panel_size=panel_size,
-            dpi=dpi,
-            display=display,
-            on_frame=on_frame,
-            draw_first_epoch=draw_first_epoch,
-            caption=caption,
-        )
-        self.plot.weights_source = lambda: compiled_loss_weights(getattr(self, "_model", None))
-
-    @classmethod
-    def from_history(cls, history: Any, **options: Any) -> LiveLossPlot:
-        """Plot a finished training run.
-
-        Parameters
-        ----------
-        history : keras.callbacks.History or dict of str to list of float
-            What ``fit`` returned, or its ``.history`` dict.
-        **options
-            Any of the constructor's keyword arguments (``contributions``,
-            ``log_scale``, ``metrics``, ``loss_weights``, ...).
-
-        Returns
-        -------
-        LiveLossPlot
-            Shown as the figure when it is the last expression of a cell; its
-            :attr:`figure` is the :class:`matplotlib.figure.Figure`.
-
-        Examples
-        --------
-        >>> LiveLossPlot.from_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
-        <Loss plot: 2 epochs; panels: loss>
-        """
-        options.setdefault("display", False)
-        live = cls(**options)
-        if isinstance(history, Mapping):
-            logs, model = history, None
-        elif isinstance(getattr(history, "history", None), Mapping):
-            logs, model = history.history, getattr(history, "model", None)
-        else:
+        unknown = sorted(set(options) - {f.name for f in fields(PlotOptions)})
+        if unknown:
+            known = ", ".join(f.name for f in fields(PlotOptions))
             raise TypeError(
-                "history must be what model.fit returned (a keras.callbacks.History) "
-                f"or its .history dict; got {type(history).__name__}"
+                f"LiveLossPlot got unknown options {unknown}; the options are min_interval, "
+                f"max_overhead, {known}"
             )
-        columns = {}
-        for key, values in logs.items():
-            if not isinstance(key, str):
-                raise TypeError(f"history keys must be strings, got {key!r}")
-            columns[key] = list(np.ravel(np.asarray(values, dtype=float)))
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise ValueError(
-                "every history entry needs one value per epoch; got lengths "
-                f"{ {k: len(v) for k, v in columns.items()} }"
-            )
-        if model is not None:
-            live.set_model(model)
-        count = lengths.pop() if lengths else 0
-        with live.plot.lock:
-            live.plot.planned_epochs = count
-            for index in range(count):
-                live.plot.record(index, {k: v[index] for k, v in columns.items()})
-        return live
+        budget = RedrawBudget(min_interval=min_interval, max_overhead=max_overhead)
+        self.plot = LivePlot(PlotOptions(**options), budget)
+        self.plot.weights_source = lambda: compiled_loss_weights(getattr(self, "_model", None))
 
     # ------------------------------------------------------------------ Keras hooks
     def set_model(self, model: Any) -> None:
@@ -231,12 +126,35 @@ class LiveLossPlot(keras.callbacks.Callback):
         with self.plot.lock:
             return [panel.title for panel in self.plot.panels]
 
-    history = property(lambda self: self.plot.log.values, doc="Values recorded per key.")
-    epochs = property(lambda self: self.plot.log.epochs, doc="1-based epochs recorded.")
-    budget = property(lambda self: self.plot.budget, doc="The :class:`RedrawBudget`.")
-    redraws = property(lambda self: self.plot.redraws, doc="Frames drawn in the latest fit.")
-    redraw_seconds = property(lambda self: self.plot.redraw_seconds, doc="Drawing time.")
-    epochs_drawn = property(lambda self: self.plot.epochs_drawn, doc="Epochs in the newest frame.")
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Everything recorded so far, one value per epoch (NaN where a key was missing)."""
+        return self.plot.history.values
+
+    @property
+    def epochs(self) -> list[int]:
+        """The 1-based epoch numbers recorded."""
+        return self.plot.history.epochs
+
+    @property
+    def budget(self) -> RedrawBudget:
+        """When frames are drawn."""
+        return self.plot.budget
+
+    @property
+    def redraws(self) -> int:
+        """Frames drawn during the latest ``fit`` (final frame included)."""
+        return self.plot.redraws
+
+    @property
+    def redraw_seconds(self) -> float:
+        """Wall time spent drawing those frames."""
+        return self.plot.redraw_seconds
+
+    @property
+    def epochs_drawn(self) -> int:
+        """Epochs shown in the newest frame."""
+        return self.plot.epochs_drawn
 
     def __enter__(self) -> LiveLossPlot:
         return self
@@ -252,7 +170,7 @@ class LiveLossPlot(keras.callbacks.Callback):
             if not self.plot.panels:
                 return "<Loss plot: no epochs recorded yet>"
             names = ", ".join(panel.name for panel in self.plot.panels)
-            return f"<Loss plot: {len(self.plot.log.epochs)} epochs; panels: {names}>"
+            return f"<Loss plot: {len(self.plot.history.epochs)} epochs; panels: {names}>"
 
 
 def compiled_loss_weights(model: Any) -> Any:
@@ -276,17 +194,46 @@ def plot_history(history: Any, **options: Any) -> LiveLossPlot:
     history : keras.callbacks.History or dict of str to list of float
         What ``model.fit`` returned, or its ``.history`` dict.
     **options
-        ``contributions``, ``log_scale``, ``metrics``, ``loss_weights``, ``columns``,
-        ``panel_size``, ``dpi``: see :class:`LiveLossPlot`.
+        Any of :class:`LiveLossPlot`'s options (``contributions``, ``log_scale``, ...).
 
     Returns
     -------
     LiveLossPlot
-        Shown as the figure when it is the last expression of a cell.
+        Shown as the figure when it is the last expression of a cell; its
+        :attr:`~LiveLossPlot.figure` is the :class:`matplotlib.figure.Figure`.
 
     Examples
     --------
     >>> plot_history({"loss": [0.9, 0.6, 0.5], "val_loss": [1.0, 0.8, 0.7]})
     <Loss plot: 3 epochs; panels: loss>
     """
-    return LiveLossPlot.from_history(history, **options)
+    options.setdefault("display", False)
+    live = LiveLossPlot(**options)
+    if isinstance(history, Mapping):
+        logs, model = history, None
+    elif isinstance(getattr(history, "history", None), Mapping):
+        logs, model = history.history, getattr(history, "model", None)
+    else:
+        raise TypeError(
+            "history must be what model.fit returned (a keras.callbacks.History) "
+            f"or its .history dict; got {type(history).__name__}"
+        )
+    columns = {}
+    for key, values in logs.items():
+        if not isinstance(key, str):
+            raise TypeError(f"history keys must be strings, got {key!r}")
+        columns[key] = list(np.ravel(np.asarray(values, dtype=float)))
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(
+            "every history entry needs one value per epoch; got lengths "
+            f"{ {k: len(v) for k, v in columns.items()} }"
+        )
+    if model is not None:
+        live.set_model(model)
+    count = lengths.pop() if lengths else 0
+    with live.plot.lock:
+        live.plot.planned_epochs = count
+        for index in range(count):
+            live.plot.record(index, {k: v[index] for k, v in columns.items()})
+    return live

@@ -7,6 +7,7 @@ No matplotlib here: :func:`plan_panels` turns a :class:`LossHistory` into frozen
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,9 +42,17 @@ class Panel:
 
 
 def plan_panels(
-    history: LossHistory, heads: list[str], *, contributions: bool, metrics: bool
+    history: LossHistory,
+    heads: list[str],
+    *,
+    contributions: bool,
+    metrics: bool,
+    extra: Sequence[Callable[[LossHistory, list[str]], Panel | None]] = (),
 ) -> tuple[Panel, ...]:
-    """The panels for ``history``: total, weighted contributions, each head, each metric.
+    """The panels for ``history``: total, contributions, heads, groups, metrics, ``extra``.
+
+    Log keys ``"<group>/<member>"`` share one panel per group, one curve per member: the
+    first way to add a panel, with no code here. ``extra`` panels come last.
 
     Examples
     --------
@@ -107,6 +116,7 @@ def plan_panels(
             color = colors[owner] if owner else TOTAL_COLOR
             title = f"{owner} {key[len(owner) + 1 :]}" if owner else key
             panels.append(Panel(title, title, curves(key, color), is_loss=False))
+    panels += [p for p in (make(history, heads) for make in extra) if p is not None]
     return tuple(panels)
 
 

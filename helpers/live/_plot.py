@@ -15,7 +15,7 @@ from ._budget import RedrawBudget
 from ._figure import PanelFigure
 from ._history import LossHistory, weights_by_head
 from ._notebook import CellEndHook, frame_bundle, in_jupyter, open_handle
-from ._options import check_options
+from ._options import PlotOptions
 from ._panels import Panel, plan_panels
 
 __all__ = ["LivePlot"]
@@ -24,48 +24,16 @@ __all__ = ["LivePlot"]
 class LivePlot:
     """Recorded epochs drawn as one figure, with frames sent on a time budget.
 
-    Takes the keyword arguments of :class:`helpers.live.LiveLossPlot` (see there).
-    ``weights_source`` is called at each recorded epoch for the loss weights when
-    ``loss_weights`` is not given (the Keras adapter reads the compiled ones).
+    ``options`` says what to draw, ``budget`` when. ``weights_source`` is called at each
+    recorded epoch for the loss weights when ``options.loss_weights`` is not given (the
+    Keras adapter reads the compiled ones).
     """
 
     def __init__(
-        self,
-        *,
-        contributions: bool = False,
-        log_scale: bool = False,
-        metrics: bool = False,
-        loss_weights: Any = None,
-        min_interval: float = 1.0,
-        max_overhead: float = 0.05,
-        columns: int | None = None,
-        panel_size: tuple[float, float] = (3.4, 2.3),
-        dpi: int = 80,
-        display: bool | None = None,
-        on_frame: Callable[[bytes], Any] | None = None,
-        draw_first_epoch: bool | float = False,
-        caption: str = "",
+        self, options: PlotOptions | None = None, budget: RedrawBudget | None = None
     ) -> None:
-        check_options(
-            contributions=contributions,
-            log_scale=log_scale,
-            metrics=metrics,
-            loss_weights=loss_weights,
-            columns=columns,
-            panel_size=panel_size,
-            dpi=dpi,
-            display=display,
-            on_frame=on_frame,
-            draw_first_epoch=draw_first_epoch,
-            caption=caption,
-        )
-        self.contributions, self.log_scale, self.metrics = contributions, log_scale, metrics
-        self.loss_weights = loss_weights
-        self.columns = columns
-        self.panel_size = (float(panel_size[0]), float(panel_size[1]))
-        self.dpi, self.display, self.on_frame = dpi, display, on_frame
-        self.draw_first_epoch, self.caption = draw_first_epoch, caption
-        self.budget = RedrawBudget(min_interval=min_interval, max_overhead=max_overhead)
+        self.options = options if options is not None else PlotOptions()
+        self.budget = budget if budget is not None else RedrawBudget()
         self.output_names: Sequence[str] | None = None
         self.weights_source: Callable[[], Any] | None = None
         self.lock = threading.RLock()
@@ -81,7 +49,7 @@ class LivePlot:
         self._reset()
 
     def _reset(self) -> None:
-        self.log = LossHistory()
+        self.history = LossHistory()
         self.redraws = 0
         self.redraw_seconds = 0.0
         self.epochs_drawn = 0
@@ -97,7 +65,7 @@ class LivePlot:
             self._training = True
             self.budget.start(time.perf_counter(), time.process_time())
             self._handle = None
-            if self.display or (self.display is None and in_jupyter()):
+            if self.options.display or (self.options.display is None and in_jupyter()):
                 self._handle = open_handle()
             if self.frames_wanted():
                 self._cell_end.listen()
@@ -110,11 +78,10 @@ class LivePlot:
                 return
             # The first epoch's frame: always, or (seconds) unless the final frame comes first.
             now = time.perf_counter()
-            first = bool(self.draw_first_epoch) and len(self.log.epochs) == 1
-            if first and not isinstance(self.draw_first_epoch, bool):
-                first = not self.budget.final_frame_within(
-                    now, 1, self.planned_epochs, self.draw_first_epoch
-                )
+            first_point = self.options.draw_first_epoch
+            first = bool(first_point) and len(self.history.epochs) == 1
+            if first and not isinstance(first_point, bool):
+                first = not self.budget.final_frame_within(now, 1, self.planned_epochs, first_point)
             if first or self.budget.due(now, time.process_time()):
                 self.send_frame()
 
@@ -122,7 +89,7 @@ class LivePlot:
         """Draw the final frame (if anything is new) and stop listening for the cell's end."""
         with self.lock:
             self._training = False
-            epochs = self.log.epochs
+            epochs = self.history.epochs
             if epochs and self.planned_epochs and epochs[-1] >= self.planned_epochs:
                 self.budget.run_ended(time.perf_counter(), self.planned_epochs)
             if epochs and self.planned_epochs and epochs[-1] < self.planned_epochs:
@@ -149,7 +116,7 @@ class LivePlot:
     def redraw(self) -> None:
         """Draw a frame now, outside the budget; safe to call from any thread."""
         with self.lock:
-            if self.frames_wanted() and self.log.epochs:
+            if self.frames_wanted() and self.history.epochs:
                 self.send_frame()
             else:
                 self.sync()
@@ -157,12 +124,17 @@ class LivePlot:
     # ------------------------------------------------------------------ recording
     def record(self, epoch: int, logs: Mapping[str, Any]) -> None:
         """Add one epoch's logs (and the loss weights in use) and re-plan the panels."""
-        self.log.record(epoch, logs)
-        heads = self.log.heads(self.output_names)
-        if self.contributions:
-            self.log.weights[-1] = self._current_weights(heads)
+        self.history.record(epoch, logs)
+        heads = self.history.heads(self.output_names)
+        options = self.options
+        if options.contributions:
+            self.history.weights[-1] = self._current_weights(heads)
         panels = plan_panels(
-            self.log, heads, contributions=self.contributions, metrics=self.metrics
+            self.history,
+            heads,
+            contributions=options.contributions,
+            metrics=options.metrics,
+            extra=options.extra_panels,
         )
         if panels != self.panels:
             self.panels = panels
@@ -171,7 +143,7 @@ class LivePlot:
 
     def _current_weights(self, heads: list[str]) -> dict[str, float] | None:
         """The loss weight of each head now, or None when they cannot be known."""
-        source = self.loss_weights
+        source = self.options.loss_weights
         try:
             if callable(source):
                 source = source()
@@ -188,7 +160,7 @@ class LivePlot:
     # ------------------------------------------------------------------ drawing
     def frames_wanted(self) -> bool:
         """Whether frames go anywhere (a display handle or ``on_frame``)."""
-        return self._handle is not None or self.on_frame is not None
+        return self._handle is not None or self.options.on_frame is not None
 
     @property
     def figure(self):
@@ -202,25 +174,26 @@ class LivePlot:
         if not self._stale or not self.panels:
             return
         if self._drawing is None:
+            options = self.options
             self._drawing = PanelFigure(
                 self.panels,
-                columns=self.columns,
-                panel_size=self.panel_size,
-                dpi=self.dpi,
-                log_scale=self.log_scale,
-                validation=self.log.has_validation(),
-                caption=self.caption,
+                columns=options.columns,
+                panel_size=options.panel_size,
+                dpi=options.dpi,
+                log_scale=options.log_scale,
+                validation=self.history.has_validation(),
+                caption=options.caption,
             )
-        self._drawing.sync(self.log, self.planned_epochs)
+        self._drawing.sync(self.history, self.planned_epochs)
         self._stale = False
 
     def to_png(self) -> bytes:
         """Render the figure, every recorded epoch included, to PNG bytes."""
         with self.lock:
-            if not self.log.epochs:
+            if not self.history.epochs:
                 raise ValueError(
                     "nothing to draw yet: no epoch has been recorded. Train with this "
-                    "callback, or build the plot with LiveLossPlot.from_history(history)."
+                    "callback, or build the plot with plot_history(history)."
                 )
             self.sync()
             return self._drawing.to_png()
@@ -231,20 +204,20 @@ class LivePlot:
         png = self.to_png()
         if self._handle is not None:
             self._handle.update(frame_bundle(png), raw=True)
-        if self.on_frame is not None:
-            self.on_frame(png)
+        if self.options.on_frame is not None:
+            self.options.on_frame(png)
         end = time.perf_counter()
         if self._training:
             self.budget.record(start, end)
         self.redraws += 1
         self.redraw_seconds += end - start
-        self.epochs_drawn = len(self.log.epochs)
+        self.epochs_drawn = len(self.history.epochs)
         self._unsent = False
 
     def mimebundle(self, text: str) -> dict[str, str]:
         """``text/plain`` plus the figure as PNG once an epoch is recorded."""
         data = {"text/plain": text}
-        if self.log.epochs:
+        if self.history.epochs:
             data["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
         return data
 
