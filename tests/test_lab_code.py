@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 
 from helpers.lab._config import make_config
-from helpers.lab._provenance import lab_to_code, optimizer_call
+from helpers.lab._provenance import data_lines, lab_to_code, optimizer_call
 from helpers.lab._records import Run
-from helpers.lab._replay_cell import DEFAULT_DATA_LINES, data_lines, run_to_code
+from helpers.lab._replay_cell import DEFAULT_DATA_LINES, run_to_code
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADS = ("age", "income", "gender")

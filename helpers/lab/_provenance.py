@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ._replay_cell import DEFAULT_IMPORTS, DEFAULT_MODEL_CALL, data_lines, run_to_code
+from ._replay_cell import DEFAULT_IMPORTS, DEFAULT_MODEL_CALL, run_to_code
 
-__all__ = ["lab_to_code", "optimizer_call"]
+__all__ = ["data_lines", "lab_to_code", "optimizer_call"]
 
 
 def optimizer_call(optimizer: Any) -> str:
@@ -119,6 +119,25 @@ def lab_to_code(lab: Any, run: Any = None, *, data_call: str | None = None) -> s
         optimizer=optimizer_call(lab.model.optimizer),
         batch_size=config.batch_size,
     )
+
+
+def data_lines(made_by: Any, test_fraction: float = 0.2) -> tuple[str, ...] | None:
+    """The cell's lines that leave the lab's data in ``train`` and ``test``, or None.
+
+    ``made_by`` is the call that made the lab's data as one ``Posts`` (split with
+    ``test_fraction``, as the lab splits it), or a pair of calls for a ``(train, test)``
+    pair; None (or a None in the pair) when the data cannot be made again by a call.
+
+    Examples
+    --------
+    >>> data_lines(("make_posts(9).split(0.5)[0]", "make_posts(9).split(0.5)[1]"))
+    ('train = make_posts(9).split(0.5)[0]', 'test = make_posts(9).split(0.5)[1]')
+    """
+    if isinstance(made_by, str) and made_by.strip():
+        return (f"posts = {made_by.strip()}", f"train, test = posts.split({test_fraction!r})")
+    if isinstance(made_by, (tuple, list)) and len(made_by) == 2 and all(made_by):
+        return (f"train = {made_by[0]}", f"test = {made_by[1]}")
+    return None
 
 
 def _data_imports(lines: tuple[str, ...]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._methods import MANUAL, METHODS
 
-__all__ = ["DEFAULT_DATA_LINES", "data_lines", "run_to_code"]
+__all__ = ["DEFAULT_DATA_LINES", "run_to_code"]
 
 DEFAULT_DATA_LINES = (
     "posts = make_posts(3000, standardize_age=True, seed=0)",
@@ -59,7 +59,7 @@ def run_to_code(
         Metrics per head, as the lab compiled them (names only).
     data_lines : sequence of str
         Code that leaves the lab's training and held-out ``Posts`` in ``train`` and
-        ``test`` (see :func:`data_lines`); default: the lab's default data.
+        ``test`` (see :func:`~helpers.lab._provenance.data_lines`); default: the lab's default data.
     model_call : str, default ``"compact_posts_model()"``
         An expression that builds the lab's model, uncompiled.
     model_source : str, optional
@@ -195,25 +195,6 @@ def run_to_code(
         '    print(f"{name:>16}: {value:.3f}")',
     ]
     return "\n".join(out) + "\n"
-
-
-def data_lines(made_by: Any, test_fraction: float = 0.2) -> tuple[str, ...] | None:
-    """The cell's lines that leave the lab's data in ``train`` and ``test``, or None.
-
-    ``made_by`` is the call that made the lab's data as one ``Posts`` (split with
-    ``test_fraction``, as the lab splits it), or a pair of calls for a ``(train, test)``
-    pair; None (or a None in the pair) when the data cannot be made again by a call.
-
-    Examples
-    --------
-    >>> data_lines(("make_posts(9).split(0.5)[0]", "make_posts(9).split(0.5)[1]"))
-    ('train = make_posts(9).split(0.5)[0]', 'test = make_posts(9).split(0.5)[1]')
-    """
-    if isinstance(made_by, str) and made_by.strip():
-        return (f"posts = {made_by.strip()}", f"train, test = posts.split({test_fraction!r})")
-    if isinstance(made_by, (tuple, list)) and len(made_by) == 2 and all(made_by):
-        return (f"train = {made_by[0]}", f"test = {made_by[1]}")
-    return None
 
 
 def _check_names(what: str, values: Any, heads: Sequence[str], *, required: bool) -> None:
