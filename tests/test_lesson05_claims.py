@@ -106,6 +106,8 @@ def test_the_plain_signal_fades_and_shortcuts_or_he_initialisation_keep_it(seed)
     residual = signal_by_depth(deep_stack(residual=True))
     set_seed(seed)
     he = signal_by_depth(deep_stack(residual=False, initializer="he_normal"))
-    assert plain[-1] < plain[0] / 100, plain
+    # About 2x per block in theory (Glorot with ReLU); 1.8x to 2.9x measured on TensorFlow
+    # and JAX, so over six blocks at least 20x whatever the seed or backend.
+    assert plain[-1] < plain[0] / 20, plain
     assert residual[-1] > residual[0], residual
     assert he[-1] > he[0] / 10, he
