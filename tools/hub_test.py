@@ -46,6 +46,7 @@ import hashlib
 import json
 import os
 import pwd
+import resource
 import secrets
 import shutil
 import signal
@@ -513,27 +514,33 @@ class ProcessWatch:
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 owner = self.owner_of(int(entry))
-                if owner:
+                if owner and pid_alive(int(entry)):  # a zombie holds nothing
                     found[int(entry)] = owner
         return found
 
     def sample(self) -> None:
+        """Resident memory of every learner process; CPU time of servers and kernels.
+
+        A kernel's CPU time includes its reaped children (graphviz-pure drawing a model);
+        a server's does not, since its reaped children are the kernels, already counted.
+        Other processes (a drawing in progress) count for memory only.
+        """
         totals = dict.fromkeys(self.usage, 0)
         for pid, owner in self.pids().items():
             try:
                 rss, hwm = proc_memory(pid)
-                cpu = proc_cpu(pid)
                 with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                     command = cmdline.read()
+                usage = self.usage[owner]
+                totals[owner] += rss
+                if b"jupyterhub-singleuser" in command:
+                    usage.peak_server = max(usage.peak_server, hwm)
+                    usage.cpu[pid] = proc_cpu(pid, children=False)
+                elif b"ipykernel" in command:
+                    usage.peak_kernel = max(usage.peak_kernel, hwm)
+                    usage.cpu[pid] = proc_cpu(pid, children=True)
             except OSError:
                 continue  # it ended meanwhile
-            usage = self.usage[owner]
-            totals[owner] += rss
-            usage.cpu[pid] = cpu
-            if b"jupyterhub-singleuser" in command:
-                usage.peak_server = max(usage.peak_server, hwm)
-            elif b"ipykernel" in command:
-                usage.peak_kernel = max(usage.peak_kernel, hwm)
         for owner, total in totals.items():
             self.usage[owner].rss_now = total
             self.usage[owner].peak_total = max(self.usage[owner].peak_total, total)
@@ -1036,6 +1043,7 @@ def pid_alive(pid: int) -> bool:
 def kill_learner_processes(watch: ProcessWatch, log=print) -> None:
     """SIGKILL, pid by pid, whatever still runs as a learner (the hub stops them first)."""
     for _ in range(50):
+        reap_children()
         left = watch.pids()
         if not left:
             return
@@ -1236,6 +1244,38 @@ def print_tail(path: Path, lines: int = 40) -> None:
     print(f"--- the last {len(text)} lines of {path.name}:", *text, sep="\n", file=sys.stderr)
 
 
+def become_subreaper() -> bool:
+    """Adopt every orphaned descendant (Linux's PR_SET_CHILD_SUBREAPER), so that processes
+    whose parent exits without waiting for them end here: :func:`reap_children` collects
+    them and their CPU time counts in this process's ``RUSAGE_CHILDREN``."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_children() -> None:
+    """Wait for every finished child (adopted ones included); never blocks."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def cpu_of_this_run() -> float:
+    """User + system seconds of this process and every child it has waited for."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=4, help="how many learners (default 4)")
@@ -1270,6 +1310,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     cleanup = Cleanup()
+    adopted = become_subreaper()
     code, summary = 1, None
     try:
         code = run(args, cleanup)
@@ -1283,12 +1324,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cleanup: {error}", file=sys.stderr)
         if errors:
             code = code or 1
+        reap_children()
         leftovers = getattr(args, "leftovers", None)
         if leftovers:
             left = leftovers()
             print(f"left running: {', '.join(left) or 'nothing'}")
             if left:
                 code = code or 1
+    if adopted:
+        time.sleep(1)
+        reap_children()
+        print(f"CPU time of everything this run started (user + system): {cpu_of_this_run():.1f} s")
     if summary:
         print(summary)
     return code
