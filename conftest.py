@@ -11,6 +11,7 @@ give that value. So a guide is checked without running its notebook a second tim
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 from queue import Empty
 
@@ -29,6 +30,50 @@ def pytest_addoption(parser):
         default=False,
         help="after each notebook's nbval cells, run its guide's solutions in that kernel",
     )
+    parser.addoption(
+        "--cpu-report",
+        type=int,
+        default=0,
+        metavar="N",
+        help="list the N tests that used the most CPU time (with the processes they waited for)",
+    )
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+_CPU_BY_FILE: dict[str, float] = {}
+_CPU_BY_TEST: dict[str, float] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not item.config.getoption("--cpu-report"):
+        return (yield)
+    start = _cpu_seconds()
+    try:
+        return (yield)
+    finally:
+        used = _cpu_seconds() - start
+        _CPU_BY_TEST[item.nodeid] = used
+        name = item.nodeid.split("::")[0]
+        _CPU_BY_FILE[name] = _CPU_BY_FILE.get(name, 0.0) + used
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    count = config.getoption("--cpu-report")
+    if not count or not _CPU_BY_TEST:
+        return
+    write = terminalreporter.write_line
+    total = sum(_CPU_BY_TEST.values())
+    write(f"CPU time (user + system, with waited-for processes): {total:.0f} s")
+    for name, used in sorted(_CPU_BY_FILE.items(), key=lambda pair: -pair[1])[:count]:
+        write(f"  {used:7.1f} s  {name}")
+    for name, used in sorted(_CPU_BY_TEST.items(), key=lambda pair: -pair[1])[:count]:
+        write(f"  {used:7.1f} s  {name}")
 
 
 class GuideBlockFailed(Exception):

@@ -89,9 +89,10 @@ def _same(value, default) -> bool:
 def call_text(function: Callable, arguments: Mapping[str, Any]) -> str | None:
     """The call ``function(...)`` with ``arguments``, as Python source, or None.
 
-    The first parameter is written by position, the others by keyword and only where
-    they differ from the default. None when an argument has no literal form (a NumPy
-    ``Generator`` as the seed, say), since such data cannot be rebuilt from a call.
+    The first parameter is written by position, ``seed`` always (so the call says which
+    data it is), the others by keyword only where they differ from the default. None when
+    an argument has no literal form (a NumPy ``Generator`` as the seed, say), since such
+    data cannot be rebuilt from a call.
 
     Examples
     --------
@@ -99,6 +100,8 @@ def call_text(function: Callable, arguments: Mapping[str, Any]) -> str | None:
     ...     return call_text(make_things, locals())
     >>> make_things(300, seed=2)
     'make_things(300, seed=2)'
+    >>> make_things()
+    'make_things(10, seed=0)'
     >>> make_things(seed=np.random.default_rng(0)) is None
     True
     """
@@ -110,7 +113,7 @@ def call_text(function: Callable, arguments: Mapping[str, Any]) -> str | None:
             value = arguments[name]
             if position == 0:
                 parts.append(_literal(value))
-            elif not _same(value, parameter.default):
+            elif name == "seed" or not _same(value, parameter.default):
                 parts.append(f"{name}={_literal(value)}")
     except _NotLiteral:
         return None
