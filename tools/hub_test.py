@@ -838,16 +838,20 @@ async def run_plan(ctx: Context, learner: Learner, victim: asyncio.Event | None)
 
 
 async def restart_kernel(ctx: Context, learner: Learner, kernel_id: str) -> int:
-    """*Kernel → Restart Kernel*, once the server's own automatic restart (if any) is over."""
-    path = f"/user/{learner.name}/api/kernels/{kernel_id}"
-    code = 0
-    for _ in range(60):
-        code, data, _ = await ctx.client.call("GET", path, learner.token)
-        if code == 200 and data.get("execution_state") not in ("restarting", "starting"):
-            code, _, _ = await ctx.client.call("POST", path + "/restart", learner.token)
-            if code == 200:
-                return code
+    """*Kernel → Restart Kernel*, tried again every 2 s while the server answers that it
+    cannot yet (its own automatic restart of the dead kernel may be under way)."""
+    path = f"/user/{learner.name}/api/kernels/{kernel_id}/restart"
+    started, tries = time.perf_counter(), 0
+    while True:
+        tries += 1
+        code, _, _ = await ctx.client.call("POST", path, learner.token)
+        if code == 200 or tries == 60:
+            break
         await asyncio.sleep(2)
+    ctx.log(
+        f"   {learner.name}: restart answered {code} after {tries} tries, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     return code
 
 
