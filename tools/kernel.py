@@ -46,6 +46,10 @@ def run_notebook(
         elapsed = time.perf_counter() - start
         # Save widget state, so a saved lab shows its controls (not "model not found").
         client.set_widgets_metadata()
+        # The kernel's whole language_info, as JupyterLab writes it when a kernel starts:
+        # with less, a lesson opens already marked as changed.
+        reply = client.wait_for_reply(client.kc.kernel_info())
+        nb.metadata["language_info"] = reply["content"]["language_info"]
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     if save:
         nbformat.write(nb, path)
