@@ -248,6 +248,24 @@ def test_group_member_log_keys_share_one_panel():
     assert live.panel_titles == ["loss", "noise"]
 
 
+def test_titles_give_training_and_validation_alike_to_three_figures():
+    history = {"loss": [2.0, 1.3], "val_loss": [2.0, 1.234], "acc": [0.5, 1.0]}
+    live = plot_history(history, metrics=True)
+    titles = [ax.get_title() for ax in live.figure.axes]
+    assert titles == ["loss: training 1.30 / validation 1.23", "acc: training 1.00"]
+
+
+def test_a_new_caption_shows_from_the_next_frame_on_the_same_figure():
+    plot = LivePlot(PlotOptions(caption="curves: training data"))
+    plot.record(1, {"loss": 1.0})
+    figure = plot.figure
+    assert "curves: training data" in [t.get_text() for t in figure.texts]
+    plot.set_caption("run 2 (retrain) · curves: training data")
+    plot.record(2, {"loss": 0.5})
+    assert plot.figure is figure  # relabelled, not rebuilt
+    assert "run 2 (retrain) · curves: training data" in [t.get_text() for t in figure.texts]
+
+
 # ---------------------------------------------------------------- redraw budget
 def test_redraw_budget_caps_drawing_to_a_share_of_elapsed_time():
     budget = RedrawBudget(min_interval=0.0, max_overhead=0.05, first_cost=0.1)

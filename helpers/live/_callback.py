@@ -121,6 +121,15 @@ class LiveLossPlot(keras.callbacks.Callback):
         return self.plot.figure
 
     @property
+    def caption(self) -> str:
+        """The line under the legend; set it to label the frames that follow."""
+        return self.plot.caption
+
+    @caption.setter
+    def caption(self, text: str) -> None:
+        self.plot.set_caption(text)
+
+    @property
     def panel_titles(self) -> list[str]:
         """Titles of the panels, in drawing order, without the latest values."""
         with self.plot.lock:

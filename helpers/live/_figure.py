@@ -76,8 +76,9 @@ class PanelFigure:
         if validation:
             handles.append(Line2D([], [], color="0.3", linestyle="--", label="validation"))
         fig.legend(handles=handles, loc="upper center", ncols=2, frameon=False, fontsize=9)
+        self.caption = None  # the caption's Text, kept to follow a new caption
         if caption:
-            fig.text(
+            self.caption = fig.text(
                 0.5,
                 1 - 0.42 / (rows * height + top_margin),
                 caption,
@@ -114,9 +115,11 @@ class PanelFigure:
             self._artists.append((ax, panel, lines))
         self.figure = fig
 
-    def sync(self, history: LossHistory, planned_epochs: int | None) -> None:
-        """Bring every curve, axis range and title up to date with ``history``."""
+    def sync(self, history: LossHistory, planned_epochs: int | None, caption: str = "") -> None:
+        """Bring every curve, axis range, title and the caption up to date with ``history``."""
         with RENDER_LOCK:
+            if self.caption is not None and self.caption.get_text() != caption:
+                self.caption.set_text(caption)
             x = np.asarray(history.epochs, dtype=float)
             right = max(planned_epochs or 0, int(x[-1]) if len(x) else 1, 2)
             marker = "." if len(x) <= 30 else ""

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._history import LossHistory
 
-__all__ = ["Panel", "Series", "plan_panels", "title_with_latest"]
+__all__ = ["Panel", "Series", "latest_text", "plan_panels", "title_with_latest"]
 
 TOTAL_COLOR = "black"
 HEAD_COLORS = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9")
@@ -129,7 +129,7 @@ def title_with_latest(panel: Panel, history: LossHistory) -> str:
     >>> history.record(0, {"acc": 0.9, "val_acc": 0.7})
     >>> (panel,) = [p for p in plan_panels(history, [], contributions=False, metrics=True)]
     >>> title_with_latest(panel, history)
-    'acc: training 0.9 / validation 0.7'
+    'acc: training 0.900 / validation 0.700'
     """
     if panel.legend:
         shares = [history.series(s.key) for s in panel.series if isinstance(s.key, tuple)]
@@ -140,5 +140,21 @@ def title_with_latest(panel: Panel, history: LossHistory) -> str:
     for s in panel.series:
         values = history.series(s.key)
         if len(values) and math.isfinite(values[-1]):
-            latest.append(f"{s.label} {values[-1]:.3g}")
+            latest.append(f"{s.label} {latest_text(values[-1])}")
     return f"{panel.title}: {' / '.join(latest)}" if latest else panel.title
+
+
+def latest_text(value: float) -> str:
+    """A curve's latest value in a title: three significant figures, zeros kept.
+
+    Training and validation then read alike (1.30 / 1.23, not 1.3 / 1.23); from 100 up,
+    whole numbers.
+
+    Examples
+    --------
+    >>> [latest_text(v) for v in (1.3, 1.0, 0.00048, -6.291, 99.96, 1523.4)]
+    ['1.30', '1.00', '0.000480', '-6.29', '100', '1523']
+    """
+    if abs(value) >= 99.95:
+        return f"{value:.0f}"
+    return f"{value:#.3g}"

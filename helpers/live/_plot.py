@@ -44,6 +44,7 @@ class LivePlot:
         self.planned_epochs: int | None = None
         self._drawing: PanelFigure | None = None
         self.panels: tuple[Panel, ...] = ()
+        self.caption = self.options.caption  # the line under the legend; may change per run
         self._stale = False  # data newer than the figure's artists
         self._unsent = False  # data newer than the newest frame
         self._reset()
@@ -157,6 +158,12 @@ class LivePlot:
         except (TypeError, ValueError, KeyError, IndexError):
             return None
 
+    def set_caption(self, text: str) -> None:
+        """A new line under the legend (say, which run the curves show), from the next frame."""
+        with self.lock:
+            self.caption = str(text)
+            self._stale = True
+
     # ------------------------------------------------------------------ drawing
     def frames_wanted(self) -> bool:
         """Whether frames go anywhere (a display handle or ``on_frame``)."""
@@ -173,7 +180,7 @@ class LivePlot:
         """Bring the figure up to date with the recorded epochs."""
         if not self._stale or not self.panels:
             return
-        if self._drawing is None:
+        if self._drawing is None or (self._drawing.caption is None) == bool(self.caption):
             options = self.options
             self._drawing = PanelFigure(
                 self.panels,
@@ -182,9 +189,9 @@ class LivePlot:
                 dpi=options.dpi,
                 log_scale=options.log_scale,
                 validation=self.history.has_validation(),
-                caption=options.caption,
+                caption=self.caption,
             )
-        self._drawing.sync(self.history, self.planned_epochs)
+        self._drawing.sync(self.history, self.planned_epochs, self.caption)
         self._stale = False
 
     def to_png(self) -> bytes:
