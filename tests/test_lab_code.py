@@ -273,3 +273,26 @@ def test_the_cell_of_a_live_run_repeats_its_weight_change_and_its_metrics(lab):
     code = lab_to_code(lab, run.number)
     assert "ReplayWeightChanges" in code
     assert_same_to_3_decimals(run_cell(code), run.metrics)
+
+
+def test_a_method_run_shows_and_replays_only_the_weights_its_epochs_trained_with(lab):
+    lab.train(method="dwa", epochs=4, block=True)  # drawn: the curves name their run
+    run = lab.runs[-1]
+    assert [epoch for epoch, _ in run.weight_changes] == [3, 4]  # none for an epoch 5
+    assert run.final_weights == run.weight_history[-1] == lab.weights
+    assert lab.trainer.weights_in_use() == pytest.approx(run.final_weights)
+    assert f"run {run.number} (retrain · dwa): done" in lab.status
+    caption = f"run {run.number} (retrain · dwa) · curves: training data"
+    assert any(t.get_text().startswith(caption) for t in lab.curves.figure.texts)
+    assert "(5, {" not in lab_to_code(lab, run.number)
+
+
+def test_an_uncertainty_runs_last_weights_are_its_learned_ones_and_the_panels_last_point(lab):
+    lab.train(method="uncertainty", epochs=2, block=True)
+    run = lab.runs[-1]
+    assert [epoch for epoch, _ in run.weight_changes] == [1, 2]  # read at each epoch's end
+    for head in HEADS:
+        learned = 1 / run.history[f"learned variance/{head}"][-1]
+        assert run.final_weights[head] == pytest.approx(min(100.0, max(0.001, learned)))
+        assert lab.curves.history[f"loss weight/{head}"][-1] == run.final_weights[head]
+    assert lab.weights == run.final_weights

@@ -306,3 +306,96 @@ def test_the_state_and_pure_modules_load_neither_keras_nor_ipywidgets():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def method_run_with(trainer, weights_by_epoch):
+    """A fake method run: epoch e trains with ``weights_by_epoch[e - 1]``, as the trainer does."""
+
+    def run(request, run, hooks):
+        for epoch, weights in enumerate(weights_by_epoch, start=1):
+            if weights != run.final_weights:
+                run.final_weights = dict(weights)
+                run.weight_changes.append((epoch, dict(weights)))
+            trainer.weights = dict(weights)
+            hooks.epoch_begun(run, epoch)
+            run.record_epoch({"loss": sum(weights.values())}, 0.0)
+        run.finish(stopped=False)
+
+    return run
+
+
+def test_after_a_method_run_status_and_sliders_show_its_last_epochs_weights_and_method():
+    state, trainer, _ = make_state(free=True)
+    last = {"age": 0.5, "income": 2.0, "gender": 1.5}
+    trainer.run = method_run_with(trainer, [dict.fromkeys(HEADS, 1.0), last])
+    run = state.train(method="dwa", epochs=2, block=True)
+    assert run.weight_history[-1] == last == run.final_weights == state.weights
+    assert state.status == (
+        "loss weights in use: age=0.5, income=2, gender=1.5 · run 1 (retrain · dwa): done"
+    )
+    assert state.message == "Run 1 done: 2 epochs."
+
+
+def test_a_method_run_says_which_method_trains_when_it_starts():
+    state, _, recorder = make_state(free=True)
+    state.train(method="gradnorm", epochs=1, block=True)
+    messages = [e[1] for e in recorder.events if e[0] == "message"]
+    assert "Run 1 (retrain · gradnorm) is training 1 epochs." in messages
+
+
+def test_with_a_method_chosen_train_retrains_the_epochs_the_controls_show():
+    state, _, _ = make_state(free=True, epochs=10, live_epochs=100)
+    state.set_button_mode("live")
+    state.set_button_method("dwa")
+    assert state.message == (
+        "DWA chooses the weights while it trains: Train retrains 10 epochs, starting every "
+        "head at 1."
+    )
+    state.set_button_epochs(3)  # typed while the box shows Retrain's epochs
+    assert state.button_epochs == {"retrain": 3, "live": 100}
+    state.press_train()
+    run = state.wait(timeout=5)
+    assert (run.mode, run.epochs, run.method) == ("retrain", 3, "dwa")
+    state.set_button_method("manual")
+    assert state.button_mode == "live"  # the learner's choice comes back with the sliders
+    assert "Train uses the mode and epochs shown" in state.message
+
+
+@pytest.mark.parametrize(("typed", "lands"), [(1000.0, 100.0), (-1.0, 0.001), (0.0, 0.001)])
+def test_a_slider_pushed_past_its_end_says_where_the_range_ends(typed, lands):
+    state, _, _ = make_state(free=True)
+    state.slider_moved("gender", typed)
+    assert state.weights["gender"] == lands
+    assert state.message.startswith(f"The gender weight is {lands:g}, the sliders' limit")
+    assert "0.001 to 100" in state.message
+    state.set_message("")
+    state.slider_moved("gender", 5.0)
+    assert state.message == ""  # inside the range: nothing to say
+
+
+def test_a_stopped_run_says_its_last_epoch_was_cut_short():
+    state, trainer, _ = make_state()
+    state.train(epochs=10)
+    trainer.step()
+    state.wait(timeout=5, epoch=1)
+    state.stop()
+    trainer.step()
+    state.wait(timeout=5)
+    assert state.message == (
+        "Run 1 stopped after epoch 2 of 10 (Stop ends the epoch in progress early)."
+    )
+
+
+def test_a_sweep_within_one_decade_labels_every_swept_weight():
+    state, _, _ = make_state(free=True)
+    values = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
+    result = run_sweep(state, "gender", values, weights=None, epochs=1, head_metrics=METRICS)
+    for ax in result.figure.axes:
+        assert [t.get_text() for t in ax.get_xticklabels()] == [
+            "0.1",
+            "0.2",
+            "0.3",
+            "0.5",
+            "0.7",
+            "1",
+        ]

@@ -3,6 +3,7 @@
 import pytest
 import traitlets
 
+from helpers.lab._messages import RETIRED
 from helpers.lab._records import Run
 from helpers.lab._view import LabView, table_html
 
@@ -36,7 +37,10 @@ class FakeState(traitlets.HasTraits):
     slider_moved, press_train = _record("slider_moved"), _record("press_train")
     stop, reset, balance = _record("stop"), _record("reset"), _record("balance")
     set_button_epochs = _record("set_button_epochs")
-    set_button_method = _record("set_button_method")
+
+    def set_button_method(self, method):
+        self.calls.append(("set_button_method", method))
+        self.button_method = method
 
     def set_button_mode(self, mode):
         self.calls.append(("set_button_mode", mode))
@@ -80,14 +84,15 @@ def test_each_control_calls_one_state_method(view):
     v.buttons["balance"].click()
     v.mode.value = "live"
     v.epochs_box.value = 7
-    v.method.value = "dwa"
+    assert v.epochs_box.value == 7
+    v.method.value = "dwa"  # a method retrains: the box shows Retrain's epochs
     names = [c[0] for c in state.calls]
     assert names == [
         "slider_moved", "press_train", "stop", "reset", "balance", "set_button_mode",
         "set_button_epochs", "set_button_method",
     ]  # fmt: skip
     assert state.calls[0] == ("slider_moved", "gender", 5.0)
-    assert v.epochs_box.value == 7
+    assert (v.mode.value, v.epochs_box.value) == ("retrain", 10)
 
 
 def test_switching_mode_shows_that_modes_epochs_without_changing_them(view):
@@ -176,3 +181,52 @@ def test_the_runs_table_puts_the_newest_run_first_and_shows_live_changes():
     assert "<td>1</td><td>retrain</td><td>0.25</td><td>1</td><td>10</td>" in html
     assert "overflow-y: auto" in html and "held-out" in html
     assert "–" in html  # the live run has no held-out metrics
+
+
+def test_with_a_method_chosen_mode_and_epochs_show_the_retrain_that_train_runs(view):
+    v, state = view
+    v.mode.value = "live"
+    assert (v.mode.value, v.epochs_box.value) == ("live", 100)
+    v.method.value = "uncertainty"
+    assert (v.mode.value, v.epochs_box.value, v.mode.disabled) == ("retrain", 10, True)
+    assert not v.epochs_box.disabled  # Train's epochs can still be typed
+    assert state.button_mode == "live"  # shown, not chosen: the learner's Live stays
+    v.method.value = "manual"
+    assert (v.mode.value, v.epochs_box.value, v.mode.disabled) == ("live", 100, False)
+    names = [c[0] for c in state.calls]
+    assert names == ["set_button_mode", "set_button_method", "set_button_method"]
+
+
+def test_the_code_box_empties_when_a_new_run_starts_and_when_code_is_refused(view):
+    v, state = view
+    v.code_source = lambda: "# Lab run 1 (retrain) in plain Keras"
+    v.buttons["code"].click()
+    assert v.code.layout.display is None
+    state.current_run = Run(2, "retrain", dict.fromkeys(HEADS, 1.0), 10)
+    assert (v.code.value, v.code.layout.display) == ("", "none")
+    state.current_run = None
+    v.buttons["code"].click()
+    assert v.code.layout.display is None
+
+    def refuse():
+        raise ValueError("run 3 used 'uncertainty' weighting")
+
+    v.code_source = refuse
+    v.buttons["code"].click()
+    assert (v.code.value, v.code.layout.display) == ("", "none")
+
+
+def test_the_retired_message_says_to_run_the_cell_that_shows_the_lab(view):
+    v, state = view
+    state.retired = RETIRED
+    assert "Run the cell that shows the lab again" in v.message.value
+    assert "below" not in RETIRED
+
+
+def test_stop_says_what_it_does_and_table_cells_do_not_wrap(view):
+    v, _ = view
+    assert v.buttons["stop"].tooltip == "stop: the epoch in progress ends early"
+    run = Run(1, "retrain", dict.fromkeys(HEADS, 1.0), 10, "dwa", status="done")
+    run.weight_changes = [(e, dict.fromkeys(HEADS, 2.0)) for e in range(3, 11)]
+    html = table_html([run], HEADS, METRICS)
+    assert "white-space: nowrap" in html and "<td>1 → 2 (8 changes)</td>" in html

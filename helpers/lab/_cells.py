@@ -6,6 +6,8 @@ import sys
 import weakref
 from typing import Any
 
+from ._messages import RETIRED
+
 __all__ = ["retire_the_lab_this_cell_made_before"]
 
 # The newest lab made by each notebook cell line: running the cell again retires it.
@@ -27,8 +29,5 @@ def retire_the_lab_this_cell_made_before(lab: Any) -> None:
     old = _LABS_BY_CELL.get(site)
     old = old() if old is not None else None
     if old is not None and old is not lab and not old.state.closed:
-        old.state.retire(
-            "This lab was replaced: its cell ran again and made a new lab below. "
-            "Use the new one; this one can no longer train."
-        )
+        old.state.retire(RETIRED)
     _LABS_BY_CELL[site] = weakref.ref(lab)

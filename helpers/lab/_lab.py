@@ -9,7 +9,7 @@ from helpers.live import LiveLossPlot
 
 from ._cells import retire_the_lab_this_cell_made_before
 from ._config import build_model_seeded, make_config
-from ._messages import fmt, runs_table
+from ._messages import CURVES_NOTE, fmt, runs_table
 from ._methods import MANUAL
 from ._records import LabDivergedError, Run, check_lab_weights
 from ._state import LabState
@@ -32,7 +32,7 @@ CURVES = dict(  # the lab's live plot: every panel, small, drawn into the lab's 
     dpi=72,
     display=False,
     draw_first_epoch=FIRST_POINT_S,
-    caption="curves: training data · runs table: held-out data",
+    caption=CURVES_NOTE,
 )
 
 

@@ -6,9 +6,34 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN
+
+from ._methods import METHODS
 from ._records import Run
 
-__all__ = ["balance_text", "diverged_text", "fmt", "runs_table", "status_line", "weight_text"]
+__all__ = [
+    "CURVES_NOTE",
+    "RESET",
+    "RETIRED",
+    "balance_text",
+    "curves_caption",
+    "diverged_text",
+    "fmt",
+    "limit_text",
+    "method_text",
+    "run_how",
+    "runs_table",
+    "started_text",
+    "status_line",
+    "weight_text",
+]
+
+CURVES_NOTE = "curves: training data · runs table: held-out data"
+RESET = "Reset: sliders and model are back at the start; earlier runs stay in the table."
+RETIRED = (
+    "This lab was replaced: the cell that made it ran again and made a new lab. Run the "
+    "cell that shows the lab again to see the new one; this one can no longer train."
+)
 
 
 def fmt(value: float) -> str:
@@ -25,6 +50,41 @@ def diverged_text(run: Run, what: str) -> str:
     )
 
 
+def run_how(run: Run) -> str:
+    """A run's mode, and the method if one chose its weights: ``"retrain · dwa"``."""
+    return f"{run.mode} · {run.method}" if METHODS[run.method].chooses_weights else run.mode
+
+
+def curves_caption(run: Run) -> str:
+    """The line under the curves' legend: which run they show, and on what data."""
+    return f"run {run.number} ({run_how(run)}) · {CURVES_NOTE}"
+
+
+def started_text(run: Run, live: bool) -> str:
+    """The message when a run starts."""
+    hint = " Move a slider to change the weights from the next epoch." if live else ""
+    return f"Run {run.number} ({run_how(run)}) is training {run.epochs} epochs.{hint}"
+
+
+def method_text(method: str, epochs: int) -> str:
+    """What choosing a method in the weights menu does to the Train button."""
+    if not METHODS[method].chooses_weights:
+        return "The sliders choose the weights: Train uses the mode and epochs shown."
+    return (
+        f"{METHODS[method].label} chooses the weights while it trains: Train retrains "
+        f"{epochs} epochs, starting every head at 1."
+    )
+
+
+def limit_text(head: str, value: float) -> str:
+    """Why a slider stopped at its end (a typed 1000, 0 or -1 lands there too)."""
+    return (
+        f"The {head} weight is {fmt(value)}, the sliders' limit: they go from "
+        f"{WEIGHT_MIN:g} to {WEIGHT_MAX:g}. Only the ratios between heads matter, so "
+        "scale the other heads' weights instead."
+    )
+
+
 def status_line(
     in_use: Mapping[str, float], heads: Sequence[str], run: Run | None, epoch: int, done: bool
 ) -> str:
@@ -33,7 +93,7 @@ def status_line(
     if run is None:
         return text
     state = run.status if done else f"epoch {epoch}/{run.epochs}"
-    return f"{text} · run {run.number} ({run.mode}): {state}"
+    return f"{text} · run {run.number} ({run_how(run)}): {state}"
 
 
 def balance_text(losses: Mapping[str, float], weights: Mapping[str, float]) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "dwa_weights",
     "gradnorm_weights",
     "starting_weights",
+    "train_mode",
     "uncertainty_weights",
 ]
 
@@ -75,7 +76,8 @@ class Method:
     learned_loss : bool
         The model's total loss is the uncertainty-weighted form, not Keras's sum.
     next_weights : callable or None
-        ``EpochInfo -> weights for the next epoch`` (None: the learner chooses them).
+        ``EpochInfo -> weights for the next epoch`` (None: the learner chooses them); with
+        ``learned_loss``, the weights the loss has learned by the epoch's end.
     logs : callable
         ``EpochInfo -> extra log entries`` (``"group/head"`` keys become a panel).
     """
@@ -196,6 +198,11 @@ METHODS: dict[str, Method] = {
         Method("gradnorm", "GradNorm", needs_gradients=True, next_weights=_gradnorm),
     )
 }
+
+
+def train_mode(method: str, mode: str) -> str:
+    """The mode the Train button trains in: a method that chooses the weights retrains."""
+    return "retrain" if METHODS[method].chooses_weights else mode
 
 
 def starting_weights(method: str, kind: str, weights, heads: Sequence[str]):

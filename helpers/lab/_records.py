@@ -41,10 +41,11 @@ class Run:
     epochs : int
         Epochs asked for.
     final_weights : dict of str to float
-        The loss weights in use at its last epoch (differ from ``weights`` in live mode
-        when a slider moved).
+        The loss weights of its last epoch (differ from ``weights`` when a slider or a
+        method changed them; a learned loss's are those learned by the epoch's end).
     weight_changes : list of (int, dict)
-        Live mode: the epoch (1-based) from which new weights applied, and the weights.
+        The epoch (1-based) from which new weights applied, and the weights; a learned
+        loss's: the epoch at whose end its learned weights were read.
     weight_history : list of dict
         The loss weights the total loss used at each epoch, one dict per epoch (for
         uncertainty weighting, ``exp(-s)`` clipped to the sliders' 0.001 to 100; its
@@ -92,7 +93,8 @@ class Run:
         if stopped and self.epochs_run < self.epochs:
             self.status = "stopped"
             self.message = (
-                f"Run {self.number} stopped after epoch {self.epochs_run} of {self.epochs}."
+                f"Run {self.number} stopped after epoch {self.epochs_run} of {self.epochs} "
+                "(Stop ends the epoch in progress early)."
             )
         else:
             self.status = "done"

@@ -16,8 +16,8 @@ import traitlets
 from helpers._validate import check_choice, check_int
 from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN, balanced_weights
 
-from ._messages import balance_text, status_line
-from ._methods import MANUAL, METHODS, starting_weights
+from ._messages import RESET, balance_text, limit_text, method_text, started_text, status_line
+from ._methods import MANUAL, METHODS, starting_weights, train_mode
 from ._records import MODES, Run, RunRequest, check_lab_weights
 from ._worker import RunWorker, TrainerLike
 
@@ -110,6 +110,8 @@ class LabState(traitlets.HasTraits):
             new = dict(self._wanted)
         self.worker.offer(new)
         self.weights = new
+        if value in (WEIGHT_MIN, WEIGHT_MAX):  # a drag to the end, or a typed 1000, 0, -1
+            self.set_message(limit_text(head, value))
 
     def set_message(self, text: str) -> None:
         """Show one line to the learner."""
@@ -122,11 +124,14 @@ class LabState(traitlets.HasTraits):
     def set_button_method(self, method: str) -> None:
         """Who chooses the weights when the Train button is pressed (a name in METHODS)."""
         self.button_method = check_choice("method", method, tuple(METHODS))
+        mode = train_mode(method, self.button_mode)
+        self.set_message(method_text(method, self.button_epochs[mode]))
 
     def set_button_epochs(self, epochs: int) -> None:
-        """How many epochs the Train button trains in its current mode."""
+        """How many epochs the Train button trains in the mode it trains in."""
         epochs = check_int("epochs", epochs, low=1, high=100_000)
-        self.button_epochs = {**self.button_epochs, self.button_mode: epochs}
+        mode = train_mode(self.button_method, self.button_mode)
+        self.button_epochs = {**self.button_epochs, mode: epochs}
 
     def press_train(self) -> None:
         """The Train button: the sliders' weights, the mode and epochs the widgets show."""
@@ -134,7 +139,7 @@ class LabState(traitlets.HasTraits):
             self.set_message(self._closed)
             return
         method = self.button_method
-        mode = "retrain" if METHODS[method].chooses_weights else self.button_mode
+        mode = train_mode(method, self.button_mode)
         try:
             request = self._request(None, self.button_epochs[mode], mode, True, method)
             self.worker.start(request, False)
@@ -178,8 +183,7 @@ class LabState(traitlets.HasTraits):
         return request
 
     def _run_started(self, run: Run, request: RunRequest) -> None:
-        hint = " Move a slider to change the weights from the next epoch." if request.live else ""
-        self.set_message(f"Run {run.number} ({run.mode}) is training {run.epochs} epochs.{hint}")
+        self.set_message(started_text(run, request.live))
         self.current_run = run
         self.status = self.status_text(run, 0)
 
@@ -227,9 +231,7 @@ class LabState(traitlets.HasTraits):
         self.trainer.restore(self.initial_weights)
         self.resets += 1
         self.status = self.status_text()
-        self.set_message(
-            "Reset: sliders and model are back at the start; earlier runs stay in the table."
-        )
+        self.set_message(RESET)
 
     def balance(self) -> dict[str, float]:
         """Weights giving every head the same share of the initial loss; see the lab."""

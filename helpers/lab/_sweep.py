@@ -111,6 +111,9 @@ class SweepResult:
                 lw=2 if h == self.head else 1.5,
             )
             ax.set_xscale("log")
+            if len(set(self.values)) <= 8:  # every swept weight labelled (0.1-1 is one decade)
+                ax.set_xticks(self.values, [f"{v:g}" for v in self.values])
+                ax.minorticks_off()
             ax.set_xlabel(f"{self.head} loss weight", fontsize=9)
             ax.set_title(f"held-out {key.replace('_', ' ')}", fontsize=10)
             ax.grid(True, alpha=0.3)

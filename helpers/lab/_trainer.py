@@ -20,7 +20,7 @@ from helpers.lossweights import LossWeights
 
 from ._config import LabConfig
 from ._gradients import HeadGradients, gradient_summary
-from ._messages import diverged_text
+from ._messages import curves_caption, diverged_text
 from ._methods import METHODS, EpochInfo
 from ._records import Run, RunRequest
 from ._weighted_model import LabModel
@@ -169,6 +169,7 @@ class Trainer:
             run.final_weights = dict(request.weights)
             callbacks = [RunControl(run, request, hooks, self)]
             if request.draw and self.curves is not None:
+                self.curves.caption = curves_caption(run)  # the curves name their run
                 callbacks.append(self.curves)
             self._fit(epochs=request.epochs, callbacks=callbacks)
             if run.status != "diverged":
@@ -222,13 +223,17 @@ class RunControl(keras.callbacks.Callback):
         self.watch = trainer.config.gradient_view or self.method.needs_gradients
         self._epoch_started = time.perf_counter()
         self._initial_losses: dict[str, float] = {}
+        self._next: dict[str, float] | None = None  # a rule's weights for the next epoch
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         if self.method.needs_gradients:
             self._initial_losses, _ = self.trainer.gradients()()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        pending = self.hooks.take_pending() if self.request.live else None
+        # New weights (a slider's, or a rule's from the epoch before) apply as an epoch
+        # begins: a rule's weights for an epoch that never comes are never used or shown.
+        pending = self.hooks.take_pending() if self.request.live else self._next
+        self._next = None
         if pending is not None and pending != self.run.final_weights:
             self._apply(epoch + 1, pending)
         self.hooks.epoch_begun(self.run, epoch + 1)
@@ -243,12 +248,17 @@ class RunControl(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._epoch_started
         used = dict(self.run.final_weights)
         extra, new = self._measure(used, logs)
+        # A learned loss moved its weights during the epoch: they are read at its end
+        # (drawn beside the learned variances); a rule's wait for the next epoch.
+        learned = new if self.method.learned_loss and new is not None else None
         if self.method.chooses_weights or self.watch:
-            extra.update({f"loss weight/{h}": w for h, w in used.items()})
+            extra.update({f"loss weight/{h}": w for h, w in (learned or used).items()})
         logs.update(extra)  # the live plot, next in the callback list, draws them
         values = self.run.record_epoch(logs, seconds)
-        if new is not None and new != used:
-            self._apply(epoch + 2, new)
+        if learned is not None and learned != used:
+            self._apply(epoch + 1, learned)
+        elif learned is None:
+            self._next = new
         if not all(math.isfinite(v) for v in values.values()):
             self.run.status = "diverged"
             self.run.message = diverged_text(self.run, "the training loss became NaN or infinite")

@@ -19,8 +19,8 @@ from traitlets import dlink
 
 from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN
 
-from ._messages import runs_table, weight_text
-from ._methods import METHODS
+from ._messages import run_how, runs_table, weight_text
+from ._methods import METHODS, train_mode
 from ._records import Run
 
 __all__ = ["LabView", "table_html"]
@@ -68,7 +68,7 @@ class LabView:
         self.epochs_box.observe(self._epochs_typed, names="value")
         self.buttons = {
             "train": _button("Train", "lw-train", "success", "train with the sliders' weights"),
-            "stop": _button("Stop", "lw-stop", "danger", "stop at the end of this batch"),
+            "stop": _button("Stop", "lw-stop", "danger", "stop: the epoch in progress ends early"),
             "reset": _button("Reset", "lw-reset", "", "sliders and model back to the start"),
             "balance": _button(
                 "Balance",
@@ -150,8 +150,9 @@ class LabView:
             self.state.slider_moved(head, change["new"])
 
     def _mode_chosen(self, change: dict) -> None:
-        if self.state.current_run is None and change["new"] != self.state.button_mode:
-            self.state.set_button_mode(change["new"])
+        state = self.state
+        if state.current_run is None and change["new"] != self._train_mode():
+            state.set_button_mode(change["new"])
 
     def _method_chosen(self, change: dict) -> None:
         if change["new"] != self.state.button_method:
@@ -159,8 +160,12 @@ class LabView:
 
     def _epochs_typed(self, change: dict) -> None:
         state = self.state
-        if state.current_run is None and change["new"] != state.button_epochs[state.button_mode]:
+        if state.current_run is None and change["new"] != state.button_epochs[self._train_mode()]:
             state.set_button_epochs(int(change["new"]))
+
+    def _train_mode(self) -> str:
+        """The mode Train trains in: the buttons' own, or Retrain when a method chooses."""
+        return train_mode(self.state.button_method, self.state.button_mode)
 
     # ------------------------------------------------------------------ state -> widgets
     def _show_weights(self, change: dict) -> None:
@@ -171,7 +176,7 @@ class LabView:
         self.table.value = table_html(change["new"], self.heads, self.head_metrics)
 
     def _show_controls(self, change: Any = None) -> None:
-        """While a run trains, Train and its settings are off and show that run's mode."""
+        """Mode and epochs show what Train does, or (greyed) what the run in progress does."""
         state, run = self.state, self.state.current_run
         busy = run is not None
         self.buttons["train"].disabled = busy
@@ -182,16 +187,19 @@ class LabView:
         driven = busy and METHODS[run.method].chooses_weights  # a method moves the sliders
         for slider in self.sliders.values():
             slider.disabled = driven
-        mode = ("live" if run.mode == "live" else "retrain") if busy else state.button_mode
+        mode = ("live" if run.mode == "live" else "retrain") if busy else self._train_mode()
         self.mode.value = mode
         epochs = run.epochs if busy else state.button_epochs[mode]
         self.epochs_box.value = min(epochs, self.epochs_box.max)
+        if busy:  # the code box held an older run's cell
+            self.hide_code()
 
     def _show_code(self) -> None:
         """Put the last run's cell in the code box (or say why there is none)."""
         try:
             text = self.code_source()
         except (ValueError, TypeError) as exc:
+            self.hide_code()
             self.state.set_message(str(exc))
             return
         self.code.value = text
@@ -199,6 +207,11 @@ class LabView:
         self.state.set_message(
             "The last run as one cell of plain Keras: copy it into a new cell and run it."
         )
+
+    def hide_code(self) -> None:
+        """Empty and hide the code box (a new run started; Code shows its cell again)."""
+        self.code.value = ""
+        self.code.layout.display = "none"
 
     def hide_plot(self) -> None:
         """Hide the curves until the next frame (after a Reset)."""
@@ -249,14 +262,13 @@ def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[
     )
     body = []
     for run, row in reversed(list(zip(runs, rows, strict=True))):
-        chosen = METHODS[run.method].chooses_weights
-        mode = f"{row['mode']} · {run.method}" if chosen else row["mode"]
-        cells = [str(row["run"]), mode, *(weight_text(run, h) for h in heads)]
+        cells = [str(row["run"]), run_how(run), *(weight_text(run, h) for h in heads)]
         cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
         cells.append(row["status"])
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return (
-        "<style>.lw-runs-table th, .lw-runs-table td {padding: 1px 10px; text-align: right}"
+        "<style>.lw-runs-table th, .lw-runs-table td {padding: 1px 10px; text-align: right;"
+        " white-space: nowrap}"
         " .lw-runs-table th {border-bottom: 1px solid #999; position: sticky; top: 0;"
         " background: var(--jp-layout-color1, white)}</style>"
         "<div>Runs, newest first (metrics on held-out data):</div>"
