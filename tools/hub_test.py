@@ -1,6 +1,6 @@
 """A class on one JupyterHub: N learners side by side, isolated, sized by measurement.
 
-Usage: python tools/hub_test.py [--learners N] [--light] [--keep-env-only]
+Usage: python tools/hub_test.py [--learners N] [--light] [--simple] [--cull-timeout S]
 
 Starts a JupyterHub on 127.0.0.1 only (SQLite, configurable-http-proxy, the dummy
 authenticator with a password) whose single-user servers run the kit's environment:
