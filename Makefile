@@ -24,7 +24,7 @@ TEST_JOBS ?= 3
 TIMED := $(PYTHON) tools/timed.py
 
 .PHONY: help setup lab test check unit nbval nbval-guides e2e guides notebooks notebooks-run \
-	backend-installed lint format bench hub-check clean
+	lessons backend-installed lint format bench hub-check clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -56,28 +56,33 @@ lab: setup backend-installed  ## open lesson 01 in JupyterLab (127.0.0.1, token 
 		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(FIRST_LESSON) $(ROOT_FLAG)
 
 # On TensorFlow: three stages side by side (TEST_JOBS at once, each one's output printed when
-# it ends): the unit tests; nbval (outputs compared) with each guide's solution blocks run in
-# its notebook's kernel (conftest.py); every lesson in JupyterLab in Chromium on $(E2E_BACKEND).
-# On another backend: the unit tests, then every notebook run on it (outputs not compared).
+# it ends): the unit tests; the lessons (nbval, outputs compared, with each guide's solution
+# blocks run in its notebook's kernel (conftest.py), and the lessons' claims checked on seeds
+# the notebooks do not use, tests/lessons); every lesson in JupyterLab in Chromium on
+# $(E2E_BACKEND). On another backend: the unit tests, the lessons' claims, then every notebook
+# run on it (outputs not compared).
 ifeq ($(BACKEND),tensorflow)
 test: setup backend-installed  ## everything: unit tests, nbval with the guides, the browser tests
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target nbval-guides e2e unit
 else
-test: unit notebooks-run
+test: unit lessons notebooks-run
 endif
 
 check: lint unit  ## the everyday check: ruff, then the unit tests (no notebooks, no browser)
 
-unit: setup  ## the unit tests (tests/, without the browser tests)
+unit: setup  ## the unit tests (tests/, without the browser tests and the lessons' claims)
 	@echo "== unit tests (KERAS_BACKEND=$(BACKEND))"
-	$(TIMED) unit $(BIN)/python -m pytest tests --ignore=tests/e2e
+	$(TIMED) unit $(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/lessons
+
+lessons: setup  ## the lessons' claims on seeds the notebooks do not use (tests/lessons, minutes)
+	$(BIN)/python -m pytest tests/lessons
 
 nbval: setup  ## nbval over notebooks/: every cell re-run and its output compared
 	$(BIN)/python -m pytest notebooks $(NBVAL)
 
-nbval-guides: setup  ## nbval, then each guide's solutions in its notebook's kernel
-	@echo "== nbval, then each guide's solutions in its notebook's kernel (KERAS_BACKEND=$(BACKEND))"
-	$(TIMED) nbval-guides $(BIN)/python -m pytest notebooks $(NBVAL) --guides
+nbval-guides: setup  ## nbval, each guide's solutions in its notebook's kernel, the lessons' claims
+	@echo "== nbval, then each guide's solutions in its notebook's kernel, and the lessons' claims on other seeds (KERAS_BACKEND=$(BACKEND))"
+	$(TIMED) nbval-guides $(BIN)/python -m pytest notebooks tests/lessons $(NBVAL) --guides
 
 e2e: setup  ## every lesson in JupyterLab in Chromium, on E2E_BACKEND (default jax)
 	@echo "== every lesson in JupyterLab in Chromium (KERAS_BACKEND=$(E2E_BACKEND))"

@@ -5,7 +5,8 @@ Each test here runs one lesson's notebook top to bottom in a fresh kernel with e
 replaced, so the trained models must beat their baselines by the margins the notebook
 checks (held-out accuracy against the majority or chance, what sharing buys, the swap
 test, one camera against two, the frozen base's head against the mean and no better than
-naming the depth class) on new data and new initial weights. A checkpoint that misses its bar raises, and the test reports it.
+naming the depth class) on new data and new initial weights. A checkpoint that misses its
+bar raises, and the test reports it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {
     "06": ROOT / "notebooks" / "06-shared-layers.ipynb",
     "07": ROOT / "notebooks" / "07-models-as-layers.ipynb",

@@ -25,7 +25,7 @@ keras = quiet_keras_import()
 from helpers.data import make_posts  # noqa: E402
 from helpers.lab import LossWeightLab  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08-learned-loss-weights.ipynb"
 SEED = 7  # data and lab seed; the notebook uses others (checked below)
 SHARED_WEIGHTS = 16 * 16 + 16  # the shared Dense(16) on 16 features: kernel and biases

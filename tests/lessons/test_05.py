@@ -21,7 +21,7 @@ from helpers.env import quiet_keras_import, set_seed
 
 keras = quiet_keras_import()
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05-graphs-of-layers.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05-graphs-of-layers.ipynb"
 SEED = 1  # the notebook uses 0; the plain stack stalls on this one
 FUNCTIONS = (
     "inception_module",
