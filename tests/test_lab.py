@@ -41,9 +41,11 @@ def small_lab(**options):
 
 @pytest.fixture(scope="module")
 def lab():
-    """The default lab: lesson 03's compact posts model on standardised posts."""
+    """Lesson 03's compact posts model on 1,200 standardised posts (the lab's default data
+    is 3,000: these tests check the lab's behaviour, and fewer posts cost less CPU; that
+    the weights decide which head learns is tests/test_models.py's and lesson 04's)."""
     keras.utils.set_random_seed(0)
-    lab = LossWeightLab()
+    lab = LossWeightLab(data=make_posts(1200, standardize_age=True, seed=0))
     yield lab
     lab.close()
 
@@ -65,16 +67,7 @@ def no_training_left_behind():
     assert not training_threads(), "a training thread outlived its test"
 
 
-# ---------------------------------------------------------------------- trade-off
-def test_loss_weights_decide_which_head_learns_by_at_least_30_points(lab):
-    favour_gender = lab.train(weights={"age": 0.001, "income": 0.1, "gender": 10}, block=True)
-    favour_income = lab.train(weights={"age": 0.001, "income": 10, "gender": 0.1}, block=True)
-    gender_gap = favour_gender["gender_accuracy"] - favour_income["gender_accuracy"]
-    income_gap = favour_income["income_accuracy"] - favour_gender["income_accuracy"]
-    assert gender_gap >= 0.30, (favour_gender, favour_income)
-    assert income_gap >= 0.30, (favour_gender, favour_income)
-
-
+# ---------------------------------------------------------------------- training
 def test_train_returns_held_out_metrics_named_as_evaluate_names_them(lab):
     scores = lab.train(weights={"age": 1, "income": 1, "gender": 1}, epochs=2, block=True)
     assert lab.head_metrics == {
