@@ -34,6 +34,10 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) tools/check_python.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
+	@# Byte-compile the environment once, on every core: where PYTHONDONTWRITEBYTECODE is set,
+	@# every process would otherwise compile TensorFlow's Python files again at import (about
+	@# 10 s of CPU per kernel; benchmarks/RESULTS.md, "CI on a clean clone").
+	@$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") >/dev/null 2>&1 || true
 	@touch $(STAMP)
 
 # JupyterLab defaults for the kit (config/jupyterlab-settings.json): no "Jupyter news?" toast
