@@ -81,8 +81,8 @@ def test_stop_process_ends_a_process_that_ignores_sigterm():
         [
             sys.executable,
             "-c",
-            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "print('ready', flush=True); time.sleep(600)",
+            "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('ready', flush=True); signal.sigtimedwait([signal.SIGUSR1], 600)",
         ],
         stdout=subprocess.PIPE,
         start_new_session=True,
@@ -208,7 +208,7 @@ def test_process_watch_finds_a_learners_processes_by_environment():
         [
             sys.executable,
             "-c",
-            "print('ready', flush=True); import time; time.sleep(600)",
+            "print('ready', flush=True); import signal; signal.sigtimedwait([signal.SIGUSR1], 600)",
             "ipykernel",
         ],
         env=dict(os.environ, JUPYTERHUB_USER="ann"),
