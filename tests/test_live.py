@@ -11,13 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402  (only to check that pyplot is lef
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
 
 from helpers.env import quiet_keras_import  # noqa: E402
 from helpers.live import FRAME_TEXT, LiveLossPlot, RedrawBudget, plot_history  # noqa: E402
 from helpers.live._options import PlotOptions  # noqa: E402
 from helpers.live._panels import Panel, Series  # noqa: E402
 from helpers.live._plot import LivePlot  # noqa: E402
+from tools.kernel import notebook_client  # noqa: E402
 
 keras = quiet_keras_import()
 layers = keras.layers
@@ -472,10 +472,7 @@ def kernel_notebook(tmp_path_factory):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(c).strip()) for c in KERNEL_CELLS]
     nb.cells[3].metadata["tags"] = ["raises-exception"]
-    client = NotebookClient(
-        nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(folder)}}
-    )
-    client.execute(env={"TF_CPP_MIN_LOG_LEVEL": "3"})
+    notebook_client(nb, folder, timeout=300).execute(env={"TF_CPP_MIN_LOG_LEVEL": "3"})
     path = folder / "live.ipynb"
     nbformat.write(nb, path)
     return nbformat.read(path, as_version=4)

@@ -45,16 +45,12 @@ def reseeded(path: Path, seed: int) -> tuple[dict, int]:
 def run_notebook(nb: dict) -> list[str]:
     """Run ``nb`` in a fresh kernel; return the checkpoint lines it printed."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from tools.kernel import notebook_client
 
     notebook = nbformat.from_dict(nb)
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=600,
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    )
-    client.execute()  # cells tagged raises-exception may raise; any other error fails here
+    # cells tagged raises-exception may raise; any other error fails here
+    notebook_client(notebook, ROOT / "notebooks", timeout=600).execute()
     lines = []
     for cell in notebook.cells:
         for out in cell.get("outputs", []):
