@@ -72,7 +72,10 @@ else
 test: unit lessons notebooks-run
 endif
 
-check: lint unit  ## the everyday check: ruff, then the unit tests (no notebooks, no browser)
+# The unit tests on every core (a test file stays on one worker, with its fixtures).
+check: lint  ## the everyday check: ruff, then the unit tests on every core (no notebooks, no browser)
+	@echo "== unit tests on every core (KERAS_BACKEND=$(BACKEND))"
+	$(TIMED) check $(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/lessons -n auto --dist loadfile
 
 unit: setup  ## the unit tests (tests/, without the browser tests and the lessons' claims)
 	@echo "== unit tests (KERAS_BACKEND=$(BACKEND))"
