@@ -209,6 +209,7 @@ def test_from_history_rejects_what_is_not_a_history(history, error, match):
         ({"columns": 0}, "columns must be a positive int"),
         ({"panel_size": (3, 0)}, "panel_size must be"),
         ({"dpi": 5}, "dpi must be an int between 10 and 600"),
+        ({"legend": "below"}, "legend must be one of 'inside', 'above'; got 'below'"),
     ],
 )
 def test_bad_arguments_are_named_with_a_fix(kwargs, match):
@@ -263,6 +264,60 @@ def test_a_new_caption_shows_from_the_next_frame_on_the_same_figure():
     plot.record(2, {"loss": 0.5})
     assert plot.figure is figure  # relabelled, not rebuilt
     assert "run 2 (retrain) · curves: training data" in [t.get_text() for t in figure.texts]
+
+
+GROUPED = {  # panels "loss" and "b loss" without a legend, "noise" with one
+    "loss": [1.0, 0.5, 0.4],
+    "b_loss": [0.8, 0.6, 0.2],
+    "noise/a": [0.1, 0.2, 0.15],
+    "noise/b": [0.3, 0.1, 0.25],
+}
+
+
+def boxes(figure):
+    """Each axes' title, legend (or None) and axes box in display units, after a draw."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    return [
+        (
+            ax.title.get_window_extent(renderer),
+            ax.get_legend().get_window_extent(renderer) if ax.get_legend() else None,
+            ax.get_window_extent(renderer),
+        )
+        for ax in figure.axes
+    ]
+
+
+def test_a_legend_inside_sits_in_the_upper_right_of_its_axes():
+    live = plot_history(GROUPED, columns=3)
+    assert live.panel_titles == ["total loss (weighted sum)", "b loss", "noise"]
+    _, legend, axes = boxes(live.figure)[2]
+    assert axes.x0 < legend.x0 < legend.x1 <= axes.x1 and axes.y0 < legend.y0 < legend.y1 <= axes.y1
+
+
+def test_a_legend_above_sits_between_the_title_and_the_axes_on_one_row():
+    live = plot_history(GROUPED, columns=3, legend="above")
+    title, legend, axes = boxes(live.figure)[2]
+    assert axes.y1 <= legend.y0 and legend.y1 <= title.y0  # covers no curve, nor the title
+    assert [t.get_text() for t in live.figure.axes[2].get_legend().get_texts()] == ["a", "b"]
+    assert legend.height < 2 * title.height  # one row, not one entry a line
+
+
+def test_a_legend_above_lifts_every_title_of_its_row_and_grows_the_figure():
+    inside = plot_history(GROUPED, columns=3, panel_size=(3.0, 2.0), dpi=72).figure
+    above = plot_history(GROUPED, columns=3, panel_size=(3.0, 2.0), dpi=72, legend="above")
+    titles = [title.y0 for title, _, _ in boxes(above.figure)]
+    assert titles[0] == pytest.approx(titles[1]) == pytest.approx(titles[2])
+    assert above.figure.get_figheight() > inside.get_figheight()
+    assert above.figure.get_figwidth() == inside.get_figwidth()
+
+
+def test_without_legend_panels_legend_above_changes_nothing():
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    inside = plot_history(history).figure
+    above = plot_history(history, legend="above").figure
+    assert above.get_size_inches() == pytest.approx(inside.get_size_inches())
+    assert boxes(above)[0][0].y0 == pytest.approx(boxes(inside)[0][0].y0)
 
 
 # ---------------------------------------------------------------- redraw budget

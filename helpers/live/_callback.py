@@ -44,7 +44,7 @@ class LiveLossPlot(keras.callbacks.Callback):
         What to draw and where frames go: the fields of
         :class:`~helpers.live._options.PlotOptions` (``contributions``, ``log_scale``,
         ``metrics``, ``loss_weights``, ``columns``, ``panel_size``, ``dpi``,
-        ``display``, ``on_frame``, ``draw_first_epoch``, ``caption``,
+        ``display``, ``on_frame``, ``draw_first_epoch``, ``caption``, ``legend``,
         ``extra_panels``), each checked with a message naming it.
 
     Attributes

@@ -17,11 +17,16 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, ScalarFormatter
 
 from helpers._render import RENDER_LOCK, png_bytes
+from helpers._validate import check_choice
 
 from ._history import LossHistory
+from ._options import LEGEND_PLACES
 from ._panels import Panel, title_with_latest
 
 __all__ = ["PanelFigure"]
+
+_TITLE_PAD_PT = 6.0  # matplotlib's default gap between a title and its axes
+_LEGEND_ROW_PT = 13.0  # one row of 7-point legend entries, with its padding
 
 
 class PanelFigure:
@@ -43,6 +48,10 @@ class PanelFigure:
         Whether the legend explains dashed validation curves.
     caption : str
         A line under the legend (for example where held-out results are shown).
+    legend : {"inside", "above"}
+        Where a panel with several named curves puts its legend: in the axes' upper
+        right corner, or on one row between the panel's title and its axes, where it
+        never covers a curve (the figure grows by that row).
     """
 
     def __init__(
@@ -55,22 +64,30 @@ class PanelFigure:
         log_scale: bool,
         validation: bool,
         caption: str = "",
+        legend: str = "inside",
     ) -> None:
+        check_choice("legend", legend, LEGEND_PLACES)
         self.panels = panels
         count = len(panels)
         columns = columns or (2 if count == 4 else min(count, 3))
         rows = math.ceil(count / columns)
         width, height = panel_size
+        # A legend above its axes lifts the titles of its row of panels by one legend row.
+        lifted = {i // columns for i, p in enumerate(panels) if p.legend and legend == "above"}
+        row = _LEGEND_ROW_PT / 72 if lifted else 0.0  # inches
         top_margin = 0.45 + (0.2 if caption else 0.0)  # inches for the legend (and caption)
-        fig = Figure(figsize=(columns * width, rows * height + top_margin), dpi=dpi, layout=None)
+        total = rows * height + top_margin + rows * row
+        fig = Figure(figsize=(columns * width, total), dpi=dpi, layout=None)
         FigureCanvasAgg(fig)
+        # Each gap between rows grows by the legend row: hspace is a share of axes height.
+        axes_height = max((rows * height - 0.75) / (rows + 0.62 * (rows - 1)), 0.1)
         fig.subplots_adjust(
             left=0.55 / (columns * width),
             right=1 - 0.15 / (columns * width),
-            bottom=0.5 / (rows * height + top_margin),
-            top=1 - (top_margin + 0.25) / (rows * height + top_margin),
+            bottom=0.5 / total,
+            top=1 - (top_margin + 0.25 + row) / total,
             wspace=0.32,
-            hspace=0.62,
+            hspace=0.62 + row / axes_height,
         )
         handles = [Line2D([], [], color="0.3", linestyle="-", label="training")]
         if validation:
@@ -88,7 +105,7 @@ class PanelFigure:
                 color="0.35",
             )
 
-        self._artists: list[tuple[Any, Panel, list[Line2D]]] = []
+        self._artists: list[tuple[Any, Panel, list[Line2D], float]] = []
         for index, panel in enumerate(panels):
             ax = fig.add_subplot(rows, columns, index + 1)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
@@ -109,10 +126,23 @@ class PanelFigure:
                 ax.plot([], [], color=s.color, linestyle=s.linestyle, label=s.label, lw=1.5)[0]
                 for s in panel.series
             ]
-            if panel.legend:
+            if panel.legend and legend == "above":
+                ax.legend(
+                    fontsize=7,
+                    loc="lower center",
+                    bbox_to_anchor=(0.5, 1.0),
+                    ncols=len(lines),
+                    frameon=False,
+                    borderaxespad=0.2,
+                    handlelength=1.0,
+                    handletextpad=0.4,
+                    columnspacing=0.8,
+                )
+            elif panel.legend:
                 # Upper right, where falling curves rarely are: "best" searches every frame.
                 ax.legend(fontsize=7, loc="upper right", framealpha=0.8, handlelength=1.5)
-            self._artists.append((ax, panel, lines))
+            pad = _TITLE_PAD_PT + (_LEGEND_ROW_PT if index // columns in lifted else 0.0)
+            self._artists.append((ax, panel, lines, pad))
         self.figure = fig
 
     def sync(self, history: LossHistory, planned_epochs: int | None, caption: str = "") -> None:
@@ -123,7 +153,7 @@ class PanelFigure:
             x = np.asarray(history.epochs, dtype=float)
             right = max(planned_epochs or 0, int(x[-1]) if len(x) else 1, 2)
             marker = "." if len(x) <= 30 else ""
-            for ax, panel, lines in self._artists:
+            for ax, panel, lines, pad in self._artists:
                 if ax.get_xlim() != (1.0, right):
                     ax.set_xlim(1, right)
                 for series, line in zip(panel.series, lines, strict=True):
@@ -135,7 +165,7 @@ class PanelFigure:
                     _pick_log_ticks(ax)
                 # A fixed y skips matplotlib's search for a title place clear of top tick labels
                 # (there are none): a fifth of each frame's drawing time.
-                ax.set_title(title_with_latest(panel, history), fontsize=9, y=1.0)
+                ax.set_title(title_with_latest(panel, history), fontsize=9, y=1.0, pad=pad)
 
     def to_png(self) -> bytes:
         """Render the figure to PNG bytes."""

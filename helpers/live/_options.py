@@ -6,9 +6,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from helpers._validate import check_bool, check_number
+from helpers._validate import check_bool, check_choice, check_number
 
-__all__ = ["PlotOptions"]
+__all__ = ["LEGEND_PLACES", "PlotOptions"]
+
+LEGEND_PLACES = ("inside", "above")
+"""Where a panel's legend can go: :class:`PlotOptions`'s ``legend``."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class PlotOptions:
         unless the whole run, at the first epoch's pace, ends within that time.
     caption : str
         A line of text under the legend.
+    legend : {"inside", "above"}
+        Where a panel with several named curves (weighted contributions, a group of
+        ``"<group>/<member>"`` keys) puts its legend: in the upper right corner of its
+        axes, or on one row between its title and its axes, where it covers no curve.
     extra_panels : sequence of callable
         Each takes ``(history, heads)`` and returns a :class:`~helpers.live._panels.Panel`
         or None; drawn after the built-in panels.
@@ -57,6 +64,7 @@ class PlotOptions:
     on_frame: Callable[[bytes], Any] | None = None
     draw_first_epoch: bool | float = False
     caption: str = ""
+    legend: str = "inside"
     extra_panels: Sequence[Callable[..., Any]] = ()
 
     def __post_init__(self) -> None:
@@ -100,6 +108,7 @@ class PlotOptions:
             raise ValueError(f"dpi must be an int between 10 and 600, e.g. 80; got {dpi!r}")
         if not isinstance(self.caption, str):
             raise TypeError(f"caption must be a string, got {self.caption!r}")
+        check_choice("legend", self.legend, LEGEND_PLACES)
         extra = self.extra_panels
         if isinstance(extra, (str, bytes)) or not all(callable(f) for f in extra):
             raise TypeError(

@@ -190,6 +190,7 @@ class LivePlot:
                 log_scale=options.log_scale,
                 validation=self.history.has_validation(),
                 caption=self.caption,
+                legend=options.legend,
             )
         self._drawing.sync(self.history, self.planned_epochs, self.caption)
         self._stale = False
