@@ -25,15 +25,16 @@ Examples
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
-from helpers._validate import check_bool, check_int
+from helpers._validate import check_bool, check_choice, check_int
 
-__all__ = ["RENDERERS", "draw_model", "renderer"]
+__all__ = ["RENDERERS", "SPLINES", "draw_model", "renderer"]
 
 RENDERERS = ("graphviz-pure", "dot")
 """Programs that can turn DOT text into a PNG, in the order they are tried."""
@@ -44,7 +45,14 @@ INSTALL_HINT = (
 )
 
 _RANKDIRS = ("TB", "LR", "BT", "RL")
+SPLINES = ("ortho", "spline", "polyline")
+"""How :func:`draw_model` can draw arrows: right angles, curves, or straight segments."""
 _TIMEOUT_S = 60
+# The table cell in which Keras's model_to_dot shows a layer's input shape (the title
+# row above spans it and the output cell: colspan="2").
+_INPUT_SHAPE_CELL = re.compile(
+    r'<td bgcolor="white"><font point-size="\d+">Input shape: <b>.*?</b></font></td>'
+)
 
 
 def renderer() -> str | None:
@@ -72,6 +80,9 @@ def draw_model(
     dpi: int = 72,
     rankdir: str = "TB",
     expand_nested: bool = False,
+    show_input_shapes: bool = True,
+    inputs_in_order: bool = False,
+    splines: str = "ortho",
 ):
     """Draw ``model`` as a graph of layers; the picture ``keras.utils.plot_model`` gives.
 
@@ -94,6 +105,20 @@ def draw_model(
     expand_nested : bool, default False
         Draw the layers of a model used inside ``model`` in a dashed box, instead of one
         box for the whole inner model.
+    show_input_shapes : bool, default True
+        With ``show_shapes``, show each layer's input shape beside its output shape.
+        False shows output shapes only: each box is about half as wide (a wide graph
+        then fits a notebook column), and nothing is lost, since a layer's input is the
+        output of the box its arrow comes from.
+    inputs_in_order : bool, default False
+        Place the boxes that feed a layer with several inputs (``concatenate``, ``add``)
+        in the order of its inputs, left to right (top to bottom with ``rankdir="LR"``),
+        so branches appear in the order the code passes them. By default Graphviz
+        chooses the order.
+    splines : {"ortho", "spline", "polyline"}, default "ortho"
+        How arrows are drawn: right angles (Keras's choice), curves, or straight
+        segments. Right-angled arrows that cross may run out of the side of a box and
+        along another; curves and segments leave every box at the bottom.
 
     Returns
     -------
@@ -112,14 +137,22 @@ def draw_model(
     >>> model = keras.Model(inputs, layers.Dense(10)(inputs))  # doctest: +SKIP
     >>> draw_model(model)  # doctest: +SKIP
     <IPython.core.display.Image object>
+
+    A wide graph (four parallel branches) drawn narrower, branches in the code's order:
+
+    >>> draw_model(module, show_input_shapes=False, inputs_in_order=True)  # doctest: +SKIP
+    <IPython.core.display.Image object>
     """
-    show_shapes = check_bool("show_shapes", show_shapes)
-    show_layer_names = check_bool("show_layer_names", show_layer_names)
-    expand_nested = check_bool("expand_nested", expand_nested)
-    dpi = check_int("dpi", dpi, low=20, high=300)
-    if rankdir not in _RANKDIRS:
-        choices = ", ".join(repr(r) for r in _RANKDIRS)
-        raise ValueError(f"rankdir must be one of {choices}; got {rankdir!r}")
+    options = _check_options(
+        show_shapes=show_shapes,
+        show_layer_names=show_layer_names,
+        dpi=dpi,
+        rankdir=rankdir,
+        expand_nested=expand_nested,
+        show_input_shapes=show_input_shapes,
+        inputs_in_order=inputs_in_order,
+        splines=splines,
+    )
     _check_model(model)
 
     try:
@@ -127,14 +160,7 @@ def draw_model(
     except ImportError:
         print(f"No model picture: the pydot package is missing; {INSTALL_HINT}.")
         return None
-    source = dot_source(
-        model,
-        show_shapes=show_shapes,
-        show_layer_names=show_layer_names,
-        dpi=dpi,
-        rankdir=rankdir,
-        expand_nested=expand_nested,
-    )
+    source = dot_source(model, **options)
 
     found = _find_renderers()
     if not found:
@@ -160,24 +186,66 @@ def dot_source(
     dpi: int = 72,
     rankdir: str = "TB",
     expand_nested: bool = False,
+    show_input_shapes: bool = True,
+    inputs_in_order: bool = False,
+    splines: str = "ortho",
 ) -> str:
     """The DOT text :func:`draw_model` renders: Keras's ``model_to_dot``, as a string.
 
-    Needs ``pydot`` (no Graphviz program). Useful to check a graph's boxes and arrows
-    without drawing it, or to paste into any Graphviz viewer.
+    Takes :func:`draw_model`'s arguments. Needs ``pydot`` (no Graphviz program). Useful
+    to check a graph's boxes and arrows without drawing it, or to paste into any
+    Graphviz viewer.
     """
+    options = _check_options(
+        show_shapes=show_shapes,
+        show_layer_names=show_layer_names,
+        dpi=dpi,
+        rankdir=rankdir,
+        expand_nested=expand_nested,
+        show_input_shapes=show_input_shapes,
+        inputs_in_order=inputs_in_order,
+        splines=splines,
+    )
     from helpers.env import quiet_keras_import
 
     keras = quiet_keras_import()
     graph = keras.utils.model_to_dot(
         model,
-        show_shapes=show_shapes,
-        show_layer_names=show_layer_names,
-        rankdir=rankdir,
-        expand_nested=expand_nested,
-        dpi=dpi,
+        show_shapes=options["show_shapes"],
+        show_layer_names=options["show_layer_names"],
+        rankdir=options["rankdir"],
+        expand_nested=options["expand_nested"],
+        dpi=options["dpi"],
     )
+    graph.set("splines", options["splines"])
+    if options["inputs_in_order"]:
+        graph.set("ordering", "in")
+    if options["show_shapes"] and not options["show_input_shapes"]:
+        for node in _nodes(graph):
+            label = node.get("label")
+            if label and _INPUT_SHAPE_CELL.search(label):
+                label = _INPUT_SHAPE_CELL.sub("", label).replace('colspan="2"', 'colspan="1"')
+                node.set("label", label)
     return graph.to_string()
+
+
+def _check_options(**options) -> dict:
+    """:func:`draw_model`'s drawing options, checked, by name."""
+    flags = ("show_shapes", "show_layer_names", "expand_nested")
+    for name in (*flags, "show_input_shapes", "inputs_in_order"):
+        options[name] = check_bool(name, options[name])
+    options["dpi"] = check_int("dpi", options["dpi"], low=20, high=300)
+    check_choice("rankdir", options["rankdir"], _RANKDIRS)
+    check_choice("splines", options["splines"], SPLINES)
+    return options
+
+
+def _nodes(graph) -> list:
+    """Every node of a pydot graph, those in nested clusters (``expand_nested``) included."""
+    found = list(graph.get_nodes())
+    for subgraph in graph.get_subgraphs():
+        found += _nodes(subgraph)
+    return found
 
 
 def _find_renderers() -> list[tuple[str, str]]:

@@ -41,6 +41,57 @@ def branching_model():
     return keras.Model(inputs, joined, name="branching")
 
 
+def four_branch_model():
+    """Four branches built in another order than concatenate takes them (like Inception)."""
+    inputs = keras.Input(shape=(8, 8, 3), name="images")
+    d = layers.Conv2D(4, 1, name="d_1x1")(inputs)
+    b = layers.Conv2D(4, 1, name="b_1x1")(inputs)
+    c = layers.AveragePooling2D(3, 1, padding="same", name="c_pool")(inputs)
+    d = layers.Conv2D(4, 3, padding="same", name="d_3x3")(d)
+    a = layers.Conv2D(4, 1, name="a_1x1")(inputs)
+    b = layers.Conv2D(4, 3, padding="same", name="b_3x3")(b)
+    c = layers.Conv2D(4, 3, padding="same", name="c_3x3")(c)
+    joined = layers.concatenate([a, b, c, d], name="branches")
+    return keras.Model(inputs, joined, name="four_branches")
+
+
+def crossing_model():
+    """Two encoders each feeding two merges: their arrows must cross (lesson 06's pair)."""
+    left, right = keras.Input((4,), name="left"), keras.Input((4,), name="right")
+    left_code = layers.Dense(3, name="left_encoder")(layers.Dense(3, name="left_hidden")(left))
+    right_code = layers.Dense(3, name="right_encoder")(layers.Dense(3, name="right_hidden")(right))
+    difference = layers.subtract([left_code, right_code], name="difference")
+    product = layers.multiply([left_code, right_code], name="product")
+    same = layers.Dense(1, name="same")(layers.concatenate([difference, product]))
+    return keras.Model([left, right], same, name="pair")
+
+
+def layout(model, **options):
+    """Graphviz's layout of the picture: {layer name: (x, y, width, height)} and the arrows
+    as (from, to, points), in inches, y upwards (``-Tplain``)."""
+    names = {str(id(layer)): layer.name for layer in model.layers}
+    program = graphs._find_renderers()[0][1]
+    source = dot_source(model, **options)
+    plain = subprocess.run([program, "-Tplain"], input=source.encode(), capture_output=True)
+    assert plain.returncode == 0, plain.stderr
+    boxes, arrows = {}, []
+    for line in plain.stdout.decode().splitlines():
+        words = line.split()
+        if words[0] == "node":
+            boxes[names[words[1]]] = tuple(float(v) for v in words[2:6])
+        elif words[0] == "edge":
+            count = int(words[3])
+            values = [float(v) for v in words[4 : 4 + 2 * count]]
+            arrows.append(
+                (
+                    names[words[1]],
+                    names[words[2]],
+                    list(zip(values[::2], values[1::2], strict=True)),
+                )
+            )
+    return boxes, arrows
+
+
 def no_renderers(monkeypatch):
     monkeypatch.setattr(graphs, "_find_renderers", lambda: [])
 
@@ -98,6 +149,51 @@ def test_shapes_and_names_can_be_left_out():
     plain = dot_source(branching_model(), show_shapes=False, show_layer_names=False)
     assert "Output shape" not in plain and "branch_a" not in plain
     assert "<b>Conv2D</b>" in plain
+
+
+def test_output_shapes_only_leave_out_input_shapes_and_narrow_the_picture():
+    source = dot_source(four_branch_model(), show_input_shapes=False)
+    assert "Input shape" not in source
+    assert source.count("Output shape:") == 9  # every box: the input and eight layers
+    both = png_size(draw_model(four_branch_model()).data)
+    outputs = png_size(draw_model(four_branch_model(), show_input_shapes=False).data)
+    assert outputs[0] < 0.75 * both[0] and outputs[1] == both[1]
+    # Without shapes there is nothing to leave out.
+    model, plain = chain_model(), dict(show_shapes=False, show_layer_names=False)
+    assert dot_source(model, show_input_shapes=False, **plain) == dot_source(model, **plain)
+
+
+def test_output_shapes_only_applies_inside_expanded_nested_models():
+    stack = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3)], name="inner")
+    inputs = keras.Input(shape=(4,), name="outer_input")
+    outer = keras.Model(inputs, layers.Dense(1, name="top")(stack(inputs)), name="outer")
+    source = dot_source(outer, expand_nested=True, show_input_shapes=False)
+    assert "cluster" in source and "Input shape" not in source
+
+
+def test_inputs_in_order_places_branches_in_the_order_concatenate_takes_them():
+    assert "ordering=in" in dot_source(four_branch_model(), inputs_in_order=True)
+    assert "ordering" not in dot_source(four_branch_model())
+    boxes, _ = layout(four_branch_model(), inputs_in_order=True)
+    lasts = ["a_1x1", "b_3x3", "c_3x3", "d_3x3"]  # the four inputs of `branches`, in order
+    assert sorted(lasts, key=lambda name: boxes[name][0]) == lasts
+    boxes, _ = layout(four_branch_model(), rankdir="LR", inputs_in_order=True)
+    assert sorted(lasts, key=lambda name: -boxes[name][1]) == lasts  # top to bottom
+
+
+def test_spline_arrows_leave_every_box_at_its_bottom_and_end_above_the_next():
+    assert "splines=ortho" in dot_source(crossing_model())
+    assert "splines=spline" in dot_source(crossing_model(), splines="spline")
+    for splines in ("spline", "polyline"):
+        boxes, arrows = layout(crossing_model(), splines=splines)
+        assert len(arrows) == 11
+        for tail, head, points in arrows:
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            x, y, width, height = boxes[tail]
+            assert abs(x0 - x) <= width / 2 and y0 == pytest.approx(y - height / 2, abs=0.02)
+            x, y, width, height = boxes[head]
+            assert abs(x1 - x) <= width / 2 and y1 >= y + height / 2 - 0.02
+    assert isinstance(draw_model(crossing_model(), splines="spline"), Image)
 
 
 def test_a_sequential_model_and_a_nested_model_are_drawn():
@@ -186,6 +282,9 @@ def test_a_renderer_that_prints_no_png_counts_as_failed(monkeypatch, tmp_path, c
         ({"rankdir": "XY"}, ValueError, ["rankdir", "'TB'", "'XY'"]),
         ({"show_shapes": "yes"}, TypeError, ["show_shapes", "True or False", "'yes'"]),
         ({"expand_nested": 1}, TypeError, ["expand_nested", "True or False", "1"]),
+        ({"show_input_shapes": "no"}, TypeError, ["show_input_shapes", "True or False"]),
+        ({"inputs_in_order": 1}, TypeError, ["inputs_in_order", "True or False", "1"]),
+        ({"splines": "curved"}, ValueError, ["splines", "'ortho', 'spline'", "'curved'"]),
     ],
 )
 def test_bad_arguments_raise_errors_that_name_argument_and_value(kwargs, error, words):
