@@ -169,14 +169,14 @@ def test_reset_during_a_run_stops_it_then_resets():
     assert state.message.startswith("Reset:")
 
 
-def test_stop_ends_a_sweep_and_the_sliders_return():
+def test_stop_ends_a_sweep_run_one_after_another_and_the_sliders_stay():
     state, trainer, _ = make_state()
     state.set_weights({"gender": 2.0})
     result = {}
 
     def sweep():
         result["r"] = run_sweep(
-            state, "gender", [0.1, 1, 10], weights=None, epochs=5, head_metrics=METRICS
+            state, None, "gender", [0.1, 1, 10], weights=None, epochs=5, head_metrics=METRICS
         )
 
     thread = threading.Thread(target=sweep)
@@ -185,22 +185,21 @@ def test_stop_ends_a_sweep_and_the_sliders_return():
     trainer.run_started.clear()
     trainer.step(5)  # the whole first run
     assert trainer.run_started.wait(5)  # the second run has begun
-    trainer.step()
-    state.wait(timeout=5, epoch=1)
     state.stop()
-    trainer.step()
+    trainer.step()  # its first epoch ends, and with it the sweep
     thread.join(5)
     assert result["r"].values == [0.1]
-    assert "stopped after 1 of 3 runs" in state.message
+    assert "stopped; 1 of 3 runs finished" in state.message
     assert state.weights["gender"] == 2.0
+    assert [run.mode for run in state.runs] == ["sweep"]
 
 
 def test_a_sweep_checks_every_value_before_training():
     state, _, _ = make_state(free=True)
     with pytest.raises(ValueError, match="loss weight for 'gender'"):
-        run_sweep(state, "gender", [1.0, -1.0], weights=None, epochs=1, head_metrics=METRICS)
+        run_sweep(state, None, "gender", [1.0, -1.0], weights=None, epochs=1, head_metrics=METRICS)
     with pytest.raises(ValueError, match="head must be one of"):
-        run_sweep(state, "height", [1.0], weights=None, epochs=1, head_metrics=METRICS)
+        run_sweep(state, None, "height", [1.0], weights=None, epochs=1, head_metrics=METRICS)
     assert state.runs == []
 
 
@@ -389,7 +388,7 @@ def test_a_stopped_run_says_its_last_epoch_was_cut_short():
 def test_a_sweep_within_one_decade_labels_every_swept_weight():
     state, _, _ = make_state(free=True)
     values = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
-    result = run_sweep(state, "gender", values, weights=None, epochs=1, head_metrics=METRICS)
+    result = run_sweep(state, None, "gender", values, weights=None, epochs=1, head_metrics=METRICS)
     for ax in result.figure.axes:
         assert [t.get_text() for t in ax.get_xticklabels()] == [
             "0.1",

@@ -9,6 +9,8 @@ from helpers.live import LiveLossPlot
 
 from ._cells import retire_the_lab_this_cell_made_before
 from ._config import build_model_seeded, make_config
+from ._copies import CopiesTrainer
+from ._map import DEFAULT_VALUES, MapResult, run_map
 from ._messages import CURVES_NOTE, fmt, runs_table
 from ._methods import MANUAL
 from ._records import LabDivergedError, Run, check_lab_weights
@@ -124,6 +126,7 @@ class LossWeightLab:
         self.plot, self.table = self.view.plot, self.view.table  #: Curves, runs table.
         self.widget = self.view.widget  #: The whole lab as one widget.
         self.mode = mode
+        self._copies_trainer: CopiesTrainer | None = None  # built at the first map or sweep
         retire_the_lab_this_cell_made_before(self)
 
     def train(
@@ -187,8 +190,70 @@ class LossWeightLab:
         The sliders end where they began; Stop ends the sweep with the runs done so far.
         """
         return run_sweep(
-            self.state, head, values, weights=weights, epochs=epochs, head_metrics=self.head_metrics
+            self.state,
+            self._copies(),
+            head,
+            values,
+            weights=weights,
+            epochs=epochs,
+            head_metrics=self.head_metrics,
         )
+
+    def map(
+        self,
+        x: str | None = None,
+        y: str | None = None,
+        values: Sequence[float] = DEFAULT_VALUES,
+        *,
+        weights: Mapping[str, float] | None = None,
+        epochs: int | None = None,
+        block: bool = False,
+    ) -> MapResult | None:
+        """Train one run per (x weight, y weight) from ``values``, all together: the map.
+
+        ``x`` and ``y`` are heads (default: the last two); the other heads keep
+        ``weights`` or the sliders'. Every run starts from the lab's initial weights on
+        the same batches, as ``train(weights=..., block=True)`` would, and the result
+        (also kept as :attr:`last_map`) holds each run's weights and held-out metrics and
+        draws the map. ``block=False`` returns None at once (see :meth:`wait`). Stop ends
+        the map early; a run whose loss became NaN is a hole, not an error.
+        """
+        x = self.heads[-2] if x is None else x
+        y = self.heads[-1] if y is None else y
+        train = run_map(
+            self.state,
+            self._copies(),
+            x,
+            y,
+            values,
+            weights=weights,
+            epochs=epochs,
+            head_metrics=self.head_metrics,
+        )
+
+        def task(stop: Any, progress: Callable[[str], None]) -> MapResult | None:
+            try:
+                result = train(stop, progress)
+            except Exception as exc:
+                self.state.set_message(f"The map failed: {type(exc).__name__}: {exc}")
+                if block:
+                    raise
+                return None
+            self.state.map_done(result)
+            return result
+
+        return self.state.run_task("map", task, block)
+
+    @property
+    def last_map(self) -> MapResult | None:
+        """The latest trade-off map (:meth:`map`), or None."""
+        return self.state.last_map
+
+    def _copies(self) -> Callable[..., Any] | None:
+        """The stacked trainer's ``train``, or None when this model cannot be stacked."""
+        if self._copies_trainer is None:
+            self._copies_trainer = CopiesTrainer(self.trainer)
+        return None if self._copies_trainer.reason else self._copies_trainer.train
 
     def wait(self, timeout: float | None = None, *, epoch: int | None = None) -> Run | None:
         """Wait until no run trains (or it has ``epoch`` epochs); return the latest run.

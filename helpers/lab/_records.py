@@ -17,7 +17,7 @@ from ._methods import MANUAL
 __all__ = ["MODES", "LabDivergedError", "Run", "RunRequest", "check_lab_weights"]
 
 MODES = ("retrain", "live")
-Kind = Literal["retrain", "live", "sweep"]
+Kind = Literal["retrain", "live", "sweep", "map"]
 
 
 class LabDivergedError(RuntimeError):

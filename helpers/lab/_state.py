@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import traitlets
 
@@ -44,6 +45,7 @@ class LabState(traitlets.HasTraits):
     button_mode = traitlets.Unicode("retrain", help="What the Train button does.")
     button_method = traitlets.Unicode(MANUAL, help="Who chooses the weights on Train.")
     button_epochs = traitlets.Dict(help="The Train button's epochs, per mode.")
+    last_map = traitlets.Any(None, allow_none=True, help="The latest trade-off map, or None.")
 
     def __init__(
         self,
@@ -167,6 +169,50 @@ class LabState(traitlets.HasTraits):
         """Train one run in this thread without drawing (a sweep's step); return it."""
         self._check_open()
         return self.worker.start(self._request(weights, epochs, kind, False), block=True)
+
+    def run_task(self, kind: str, task: Callable[..., Any], block: bool) -> Any:
+        """Train many settings at once (a map, a sweep): ``task(stop, progress)``.
+
+        The task holds the lab as a run does (Train waits, Stop and Reset reach it);
+        ``progress(text)`` shows a line in the status. Returns the task's result when
+        ``block``, else None at once (the task then runs on the lab's thread).
+        """
+        self._check_open()
+        with self._lock:
+            request = RunRequest(dict(self._wanted), 1, kind, False)
+            self.worker.claim(request)
+
+        def progress(text: str) -> None:
+            self.status = text
+
+        def body(request: RunRequest) -> Any:
+            try:
+                return task(request.stop, progress)
+            finally:
+                with self._lock:
+                    reset, self._reset_requested = self._reset_requested, False
+                self.status = self.status_text()
+                if reset:
+                    self._reset_now()
+
+        return self.worker.start_task(request, body, block)
+
+    def map_done(self, result: Any) -> None:
+        """Keep ``result`` as the lab's map and say what it holds."""
+        self.last_map = result
+        holes = sum(m is None for m in result.metrics)
+        hole_text = f", {holes} diverged (holes)" if holes else ""
+        ended = f"stopped after epoch {result.epochs}" if result.stopped else "done"
+        self.set_message(
+            f"Map {ended}: {len(result.weights)} runs in {result.seconds:.1f} s{hole_text}. "
+            "Move a slider to read the nearest mapped run; Train runs the exact setting."
+        )
+
+    def record_runs(self, make: Callable[[int], Run], count: int) -> list[Run]:
+        """Add ``count`` finished runs made by ``make(number)`` to the runs table."""
+        runs = [self.worker.record(make) for _ in range(count)]
+        self.runs = list(self.worker.runs)
+        return runs
 
     def _request(self, weights, epochs, kind, draw, method=MANUAL) -> RunRequest:
         """Check a run's arguments, reserve the worker, move the sliders to its weights."""

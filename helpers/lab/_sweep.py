@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from helpers._render import png_bytes
+from helpers._validate import check_int
 
-from ._records import check_lab_weights
+from ._map import train_plans
+from ._messages import diverged_text
+from ._records import Run, check_lab_weights
 
 __all__ = ["SweepResult", "run_sweep"]
 
 
 def run_sweep(
     state: Any,
+    train_copies: Callable[..., tuple[list, int]] | None,
     head: str,
     values: Sequence[float],
     *,
@@ -24,40 +29,59 @@ def run_sweep(
     epochs: int | None,
     head_metrics: Mapping[str, str],
 ) -> SweepResult:
-    """Retrain once per value of ``head``'s weight on ``state``; the sliders end as they began.
+    """Retrain once per value of ``head``'s weight on ``state``; the sliders stay put.
 
-    Every plan is checked before any training. Stop (or Reset) ends the whole sweep; the
-    result then holds the runs completed before it.
+    The runs train together (``train_copies``, as a map's do) or, for a model that
+    cannot be stacked, one after another. Every plan is checked before any training;
+    the finished runs join the runs table. Stop (or Reset) ends the whole sweep: runs
+    trained together then all stop, and the result holds none of them.
     """
     if head not in state.heads:
         raise ValueError(f"head must be one of {list(state.heads)}; got {head!r}")
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise ValueError(f"values must be a non-empty list of weights, got {values!r}")
-    before = state.weights
-    base = check_lab_weights(weights or {}, state.heads, before)
+    base = check_lab_weights(weights or {}, state.heads, state.weights)
     plans = [check_lab_weights({head: v}, state.heads, base) for v in values]
     epochs = state.default_epochs["retrain"] if epochs is None else epochs
-    results = []
-    try:
-        for index, plan in enumerate(plans, start=1):
-            state.set_message(f"Sweep over the {head} weight: run {index} of {len(plans)} ...")
-            run = state.run_blocking(plan, epochs, "sweep")
-            if run.status == "stopped":
-                break
-            results.append(run.metrics if run.metrics is not None else {})
-    finally:
-        state.restore_weights(before)
-    done = len(results)
+    epochs = check_int("epochs", epochs, low=1, high=100_000)
+    what = f"Sweep over the {head} weight, {len(plans)} runs"
+
+    def task(stop: Any, progress: Any) -> tuple[list, int, int, float]:
+        started = time.perf_counter()
+        metrics, done, finished = train_plans(
+            state, train_copies, plans, epochs, stop, progress, what
+        )
+        return metrics, done, finished, time.perf_counter() - started
+
+    metrics, done, finished, seconds = state.run_task("sweep", task, block=True)
+
+    def make(plan: dict[str, float], scores: dict[str, float] | None):
+        def run(number: int) -> Run:
+            made = Run(number, "sweep", dict(plan), epochs)
+            made.final_weights, made.epochs_run = dict(plan), done
+            made.seconds = seconds / len(plans)
+            if scores is None:
+                made.status = "diverged"
+                made.message = diverged_text(made, "the held-out loss is NaN")
+            else:
+                made.status, made.metrics = "done", dict(scores)
+                made.message = f"Run {number} done: {done} epochs (a sweep's run)."
+            return made
+
+        return run
+
+    for plan, scores in zip(plans[:finished], metrics[:finished], strict=True):
+        state.record_runs(make(plan, scores), 1)
     state.set_message(
-        f"Sweep over the {head} weight: {done} runs done; the sliders are back where they were."
-        if done == len(plans)
-        else f"Sweep over the {head} weight stopped after {done} of {len(plans)} runs."
+        f"{what}: done in {seconds:.1f} s; the sliders stay where they were."
+        if finished == len(plans)
+        else f"{what}: stopped; {finished} of {len(plans)} runs finished."
     )
     return SweepResult(
         head=head,
-        values=[p[head] for p in plans[:done]],
+        values=[p[head] for p in plans[:finished]],
         others={h: base[h] for h in state.heads if h != head},
-        results=results,
+        results=[m if m is not None else {} for m in metrics[:finished]],
         head_metrics=dict(head_metrics),
     )
 

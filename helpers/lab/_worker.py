@@ -104,6 +104,41 @@ class RunWorker:
         thread.start()
         return None
 
+    def start_task(
+        self, request: RunRequest, task: Callable[[RunRequest], Any], block: bool
+    ) -> Any:
+        """Run ``task(request)`` for a claimed request that is not one run (a map).
+
+        Stop, ``wait`` and the one-run-at-a-time claim work as for a run; no run is
+        recorded. Returns the task's result here, or None at once on the thread.
+        """
+
+        def body() -> Any:
+            try:
+                return task(request)
+            finally:
+                with self._lock:
+                    self._request = None
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                    self._idle.notify_all()
+
+        if block:
+            return body()
+        thread = threading.Thread(target=body, name=THREAD_NAME, daemon=True)
+        with self._lock:
+            self._thread = thread
+        thread.start()
+        return None
+
+    def record(self, make: Callable[[int], Run]) -> Run:
+        """Add a finished run made elsewhere (a sweep's) to the runs, numbered in turn."""
+        with self._lock:
+            self._count += 1
+            run = make(self._count)
+            self.runs.append(run)
+        return run
+
     def offer(self, weights: Mapping[str, float]) -> None:
         """New wanted weights: a live run takes them at its next epoch."""
         with self._lock:

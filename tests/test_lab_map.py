@@ -1,0 +1,267 @@
+"""The trade-off map: runs trained together equal separate retrains, on TensorFlow and JAX.
+
+The map stacks one copy of the lab's model per weight setting and trains them in one
+``fit`` (helpers.lab._copies); each copy must follow the run ``lab.train`` trains at
+its weights, so every spot-checked run is compared with a separate retrain, on seeds
+and data that were not tuned. JAX runs in a child process (a process has one backend).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.data.posts import make_posts
+from helpers.lab import LossWeightLab
+from helpers.lab._copies import CopiesTrainer, held_out_scores
+from helpers.lab._map import MapResult, plane_point
+from helpers.lab._stacked import unstackable
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCURACY_TOL, MAE_REL_TOL = 0.004, 0.01  # the issue's bars for "the same run"
+SPOT = ({"income": 0.01, "gender": 100.0}, {"income": 1.0, "gender": 1.0}, {"income": 100.0})
+
+
+def differences(mapped: dict, separate: dict) -> dict:
+    """Accuracy differences (absolute) and MAE differences (relative) of two runs."""
+    out = {}
+    for key, value in separate.items():
+        if key.endswith("accuracy"):
+            out[key] = abs(mapped[key] - value)
+        elif key.endswith("mae"):
+            out[key] = abs(mapped[key] - value) / value
+    return out
+
+
+def agreement(data_seed: int, model_seed: int, epochs: int) -> dict:
+    """Map a 3 x 3 plane, retrain three of its settings separately; the differences."""
+    lab = LossWeightLab(
+        data=make_posts(1200, standardize_age=True, seed=data_seed), seed=model_seed
+    )
+    try:
+        result = lab.map("income", "gender", (0.01, 1.0, 100.0), epochs=epochs, block=True)
+        worst: dict[str, float] = {}
+        for spot in SPOT:
+            weights = {"age": 1.0, "income": 1.0, "gender": 1.0, **spot}
+            separate = lab.train(weights=weights, epochs=epochs, block=True, draw=False)
+            mapped = result.metrics[result.weights.index(weights)]
+            for key, value in differences(mapped, separate).items():
+                worst[key] = max(worst.get(key, 0.0), value)
+        return {
+            "worst": worst,
+            "together": result.together,
+            "spans": {h: result.span(h) for h in lab.heads},
+            "holes": sum(m is None for m in result.metrics),
+        }
+    finally:
+        lab.close()
+
+
+def check_agreement(report: dict) -> None:
+    assert report["together"], "the compact posts model should stack"
+    assert report["holes"] == 0
+    for key, value in report["worst"].items():
+        limit = ACCURACY_TOL if key.endswith("accuracy") else MAE_REL_TOL
+        assert value <= limit, f"{key}: the mapped run differs from a retrain by {value:.5f}"
+    assert max(report["spans"].values()) >= 0.3, f"no head's metric moves: {report['spans']}"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    made = LossWeightLab(data=make_posts(1200, standardize_age=True, seed=21), seed=13)
+    yield made
+    made.close()
+
+
+# ---------------------------------------------------------------------- agreement
+@pytest.mark.parametrize(("data_seed", "model_seed"), [(21, 13), (4, 2)])
+def test_every_spot_checked_mapped_run_equals_a_separate_retrain(data_seed, model_seed):
+    check_agreement(agreement(data_seed, model_seed, epochs=5))
+
+
+def test_mapped_runs_equal_separate_retrains_on_jax_too():
+    code = (
+        "import json, sys; from tests.test_lab_map import agreement; "
+        "print('REPORT' + json.dumps(agreement(8, 5, 5)))"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("REPORT"))
+    check_agreement(json.loads(line[len("REPORT") :]))
+
+
+def test_a_sweep_trains_its_runs_together_and_records_them(lab):
+    before = dict(lab.weights)
+    first = len(lab.runs)
+    result = lab.sweep("gender", [0.01, 100.0], weights={"income": 1.0}, epochs=4)
+    assert [run.mode for run in lab.runs[first:]] == ["sweep", "sweep"]
+    assert [run.weights["gender"] for run in lab.runs[first:]] == [0.01, 100.0]
+    assert lab.weights == before, "a sweep leaves the sliders where they were"
+    gender = result.metric("gender")
+    assert gender[1] - gender[0] >= 0.2, f"gender's weight should buy accuracy: {gender}"
+    separate = lab.train(weights={"gender": 100.0, "income": 1.0}, epochs=4, block=True, draw=False)
+    for key, value in differences(result.results[1], separate).items():
+        assert value <= (ACCURACY_TOL if key.endswith("accuracy") else MAE_REL_TOL), key
+    code = lab.to_code(lab.runs[first + 1])
+    assert "loss_weights" in code and "100" in code
+
+
+# ---------------------------------------------------------------------- the result
+def test_the_map_names_its_metrics_as_evaluate_does_and_draws(lab):
+    result = lab.map(values=(0.1, 10.0), epochs=2, block=True)
+    assert lab.last_map is result
+    assert (result.x, result.y) == ("income", "gender"), "default axes: the last two heads"
+    assert len(result.weights) == 4 and result.others == {"age": lab.weights["age"]}
+    assert set(result.metrics[0]) == set(lab.trainer.evaluate())
+    assert result.grid("income").shape == (2, 2)
+    png = result.with_marks(lab.weights, [{"age": 1, "income": 3, "gender": 0.5}]).to_png()
+    assert png.startswith(b"\x89PNG")
+    assert "Map done: 4 runs" in lab.message
+
+
+def test_weights_that_differ_by_a_common_factor_are_the_same_point():
+    assert plane_point({"age": 1, "income": 10, "gender": 1}, "income", "gender") == pytest.approx(
+        plane_point({"age": 2, "income": 20, "gender": 2}, "income", "gender")
+    )
+
+
+def _result(metrics):
+    values = [0.1, 10.0]
+    weights = [{"age": 1.0, "income": x, "gender": y} for x in values for y in values]
+    return MapResult(
+        x="income",
+        y="gender",
+        values=values,
+        others={"age": 1.0},
+        weights=weights,
+        metrics=metrics,
+        head_metrics={"age": "age_mae", "income": "income_accuracy"},
+        seconds=1.0,
+        epochs=3,
+    )
+
+
+def test_nearest_and_pareto_read_the_plane():
+    metrics = [
+        {"age_mae": 0.3, "income_accuracy": 0.2},  # income 0.1, gender 0.1
+        {"age_mae": 0.5, "income_accuracy": 0.1},  # dominated by the first
+        {"age_mae": 0.6, "income_accuracy": 0.8},
+        None,  # a hole
+    ]
+    result = _result(metrics)
+    assert result.nearest({"age": 1, "income": 8, "gender": 0.2}) == 2
+    assert result.nearest({"age": 10, "income": 80, "gender": 2}) == 2, "only ratios count"
+    assert result.pareto("age", "income") == [0, 2], "best age MAE first; run 1 is dominated"
+    assert math.isnan(result.grid("age")[1, 1]), "the hole stays a hole"
+    assert "diverged" in result.point_text({"age": 1, "income": 10, "gender": 10})
+    assert "income accuracy 0.800" in result.point_text({"age": 1, "income": 10, "gender": 0.1})
+    assert result.to_png().startswith(b"\x89PNG"), "a map with a hole still draws"
+
+
+def test_a_copy_whose_loss_is_nan_is_a_hole_and_the_others_keep_their_numbers(lab):
+    config = lab.config
+    n = len(config.x_test)
+    good = {
+        "age": np.zeros((n, 2, 1), "float32"),
+        "income": np.full((n, 2, 10), 0.1, "float32"),
+        "gender": np.full((n, 2, 1), 0.5, "float32"),
+    }
+    good["age"][:, 1] = np.nan
+    scores = held_out_scores(config, good, np.ones((2, 3), "float32"))
+    assert scores[1] is None
+    assert scores[0]["gender_accuracy"] == pytest.approx(np.mean(config.y_test["gender"] == 0))
+
+
+# ---------------------------------------------------------------------- control and errors
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"x": "height"}, "x must be one of the heads"),
+        ({"x": "gender", "y": "gender"}, "two different heads"),
+        ({"values": (1.0,)}, "at least two weights"),
+        ({"values": (10.0, 1.0)}, "distinct and increasing"),
+        ({"values": (0.0001, 1.0)}, "outside the lab's sliders"),
+        ({"epochs": 0}, "epochs"),
+    ],
+)
+def test_bad_map_arguments_say_what_and_how_to_fix_before_training(lab, kwargs, words):
+    runs = len(lab.runs)
+    with pytest.raises(ValueError, match=words):
+        lab.map(**{"values": (0.1, 10.0), **kwargs}, block=True)
+    assert len(lab.runs) == runs and not lab.running
+
+
+def test_stop_ends_a_map_cleanly_and_the_lab_trains_after(lab):
+    started = threading.Event()
+    lab.state.observe(
+        lambda change: started.set() if "epoch 1 of" in change.new else None, "status"
+    )
+    lab.map(values=(0.1, 10.0), epochs=500)
+    assert started.wait(120), "the map never finished its first epoch"
+    lab.stop(wait=True)
+    lab.wait(120)
+    result = lab.last_map
+    assert result.stopped and 1 <= result.epochs < 500
+    assert "stopped after epoch" in lab.message
+    assert lab.train(epochs=1, block=True, draw=False) is not None, "the lab is usable after"
+
+
+def test_train_waits_for_a_map_as_for_a_run(lab):
+    lab.map(values=(0.1, 10.0), epochs=200)
+    try:
+        with pytest.raises(RuntimeError, match="already in progress"):
+            lab.train(block=True)
+    finally:
+        lab.stop(wait=True)
+        lab.wait(120)
+
+
+def test_a_model_that_cannot_stack_is_mapped_one_run_after_another():
+    import keras
+
+    def build():
+        ids = keras.Input((60,), dtype="int32", name="posts")
+        x = keras.layers.Embedding(2000, 8)(ids)
+        x = keras.layers.GlobalAveragePooling1D()(x)
+        x = keras.layers.Dense(8, activation="relu", name="shared")(x)
+        x = keras.layers.LayerNormalization()(x)
+        outputs = [
+            keras.layers.Dense(1, name="age")(x),
+            keras.layers.Dense(10, activation="softmax", name="income")(x),
+            keras.layers.Dense(1, activation="sigmoid", name="gender")(x),
+        ]
+        return keras.Model(ids, outputs)
+
+    lab = LossWeightLab(build, data=make_posts(600, standardize_age=True, seed=2), seed=3)
+    try:
+        assert "LayerNormalization" in unstackable(lab.trainer.model)
+        result = lab.map(values=(0.1, 10.0), epochs=2, block=True)
+        assert not result.together
+        separate = lab.train(weights={"income": 10.0, "gender": 0.1}, epochs=2, block=True)
+        mapped = result.metrics[result.weights.index({"age": 1.0, "income": 10.0, "gender": 0.1})]
+        assert differences(mapped, separate) == pytest.approx(
+            dict.fromkeys(differences(mapped, separate), 0.0), abs=1e-6
+        )
+        assert len(lab.runs) == 1, "a map's runs do not fill the runs table"
+    finally:
+        lab.close()
+
+
+def test_the_copies_trainer_is_built_once_per_number_of_copies(lab):
+    copies = CopiesTrainer(lab.trainer)
+    settings = [dict.fromkeys(lab.heads, 1.0)] * 2
+    copies.train(settings, 1)
+    model = copies._model(2)[0]
+    copies.train(settings, 1)
+    assert copies._model(2)[0] is model
