@@ -265,3 +265,31 @@ def test_the_copies_trainer_is_built_once_per_number_of_copies(lab):
     model = copies._model(2)[0]
     copies.train(settings, 1)
     assert copies._model(2)[0] is model
+
+
+# ---------------------------------------------------------------------- the lab's widgets
+def test_the_map_button_maps_and_a_slider_then_reads_the_nearest_mapped_run(lab):
+    lab.set_weights({"age": 1.0, "income": 1.0, "gender": 1.0})
+    lab.buttons["map"].click()
+    assert lab.buttons["map"].disabled and lab.buttons["train"].disabled
+    lab.wait(300)
+    assert lab.last_map is not None and len(lab.last_map.weights) == 25
+    assert not lab.buttons["map"].disabled and not lab.buttons["train"].disabled
+    picture = bytes(lab.view.map_plot.value)
+    assert picture.startswith(b"\x89PNG") and lab.view.map_plot.layout.display is None
+    assert "Map point nearest the sliders (age 1, income 1, gender 1)" in lab.view.map_point.value
+    runs = len(lab.runs)
+    lab.sliders["income"].value = 9.0  # nearest mapped income weight: 10
+    index = lab.last_map.nearest(lab.weights)
+    expected = lab.last_map.metrics[index]["income_accuracy"]
+    assert "income 10, gender 1" in lab.view.map_point.value
+    assert f"income accuracy {expected:.3f}" in lab.view.map_point.value
+    assert bytes(lab.view.map_plot.value) != picture, "the star moved"
+    assert len(lab.runs) == runs and not lab.running, "nothing trained"
+
+
+def test_a_finished_run_is_marked_on_the_map(lab):
+    lab.map(values=(0.1, 10.0), epochs=1, block=True)
+    before = len(lab.view._map_picture.result.marks)
+    lab.train(weights={"income": 3.0}, epochs=1, block=True, draw=False)
+    assert len(lab.view._map_picture.result.marks) == before + 1

@@ -24,6 +24,8 @@ class FakeState(traitlets.HasTraits):
     button_mode = traitlets.Unicode("retrain")
     button_method = traitlets.Unicode("manual")
     button_epochs = traitlets.Dict({"retrain": 10, "live": 100})
+    task = traitlets.Unicode("")
+    last_map = traitlets.Any(None, allow_none=True)
 
     def __init__(self):
         super().__init__()
@@ -93,6 +95,20 @@ def test_each_control_calls_one_state_method(view):
     ]  # fmt: skip
     assert state.calls[0] == ("slider_moved", "gender", 5.0)
     assert (v.mode.value, v.epochs_box.value) == ("retrain", 10)
+
+
+def test_while_a_map_trains_only_stop_and_reset_act_and_map_calls_the_lab(view):
+    v, state = view
+    started = []
+    v.map_action = lambda: started.append(True)
+    v.buttons["map"].click()
+    assert started == [True]
+    state.task = "map"
+    assert v.buttons["train"].disabled and v.buttons["map"].disabled
+    assert not v.buttons["stop"].disabled
+    state.task = ""
+    assert not v.buttons["train"].disabled and not v.buttons["map"].disabled
+    assert v.buttons["stop"].disabled
 
 
 def test_switching_mode_shows_that_modes_epochs_without_changing_them(view):

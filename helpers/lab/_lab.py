@@ -118,6 +118,7 @@ class LossWeightLab:
         self.built_by, self.seed = build_model, seed  # for to_code()
         self.view = LabView(self.state, self.heads, self.head_metrics)
         self.view.code_source = self.to_code
+        self.view.map_action = lambda: self.map(block=False)
         self.model = self.trainer.model  #: The compiled model (every run resets its weights).
         self.loss_weights = self.trainer.loss_weights  #: The variables the loss reads.
         self.initial_losses = self.trainer.initial_losses  #: Unweighted, for Balance.

@@ -293,6 +293,42 @@ class MapResult:
         )
 
 
+class MapPicture:
+    """A map's picture, drawn once; moving the sliders' star redraws only the star.
+
+    The panels are rendered once (with the runs-table marks); :meth:`png` restores that
+    image and draws the star where ``weights`` sit, so a slider move costs a PNG encode,
+    not a new figure.
+    """
+
+    def __init__(self, result: MapResult, marks: Sequence[Mapping[str, float]]) -> None:
+        self.result = result.with_marks(None, marks)
+        self.figure = self.result.figure
+        canvas = self.figure.canvas
+        self._stars = []
+        for ax in self.figure.axes:
+            (star,) = ax.plot([], [], "*", ms=13, mfc="red", mec="white", animated=True)
+            self._stars.append(star)
+        canvas.draw()
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+
+    def png(self, weights: Mapping[str, float]) -> bytes:
+        """The picture with the star at ``weights`` (the sliders), as PNG bytes."""
+        import io
+
+        from PIL import Image
+
+        canvas = self.figure.canvas
+        canvas.restore_region(self._background)
+        x, y = self.result._position(weights)
+        for star in self._stars:
+            star.set_data([x], [y])
+            star.axes.draw_artist(star)
+        out = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(out, "png", compress_level=1)
+        return out.getvalue()
+
+
 def run_map(
     state: Any,
     train_copies: Callable[..., tuple[list, int]] | None,

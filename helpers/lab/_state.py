@@ -46,6 +46,7 @@ class LabState(traitlets.HasTraits):
     button_method = traitlets.Unicode(MANUAL, help="Who chooses the weights on Train.")
     button_epochs = traitlets.Dict(help="The Train button's epochs, per mode.")
     last_map = traitlets.Any(None, allow_none=True, help="The latest trade-off map, or None.")
+    task = traitlets.Unicode("", help="What trains many settings now ('map', 'sweep'), or ''.")
 
     def __init__(
         self,
@@ -186,6 +187,7 @@ class LabState(traitlets.HasTraits):
             self.status = text
 
         def body(request: RunRequest) -> Any:
+            self.task = kind
             try:
                 return task(request.stop, progress)
             finally:
@@ -194,6 +196,7 @@ class LabState(traitlets.HasTraits):
                 self.status = self.status_text()
                 if reset:
                     self._reset_now()
+                self.task = ""
 
         return self.worker.start_task(request, body, block)
 

@@ -27,7 +27,7 @@ __all__ = ["LabView", "table_html"]
 
 # A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
 SLIDER_STEP = 0.05
-TRAIN_SETTINGS = ["current_run", "button_mode", "button_method", "button_epochs"]
+TRAIN_SETTINGS = ["current_run", "task", "button_mode", "button_method", "button_epochs"]
 MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
 
 
@@ -80,6 +80,15 @@ class LabView:
         self.buttons["code"] = _button(
             "Code", "lw-code-button", "", "the last run as one cell of plain Keras"
         )
+        self.buttons["map"] = _button(
+            "Map",
+            "lw-map-button",
+            "warning",
+            "train a 5 x 5 map of the last two heads' weights (the others as the sliders"
+            " are), all runs together; then a slider move reads the nearest mapped run",
+        )
+        self.map_action: Any = None  # set by the lab: starts a map
+        self.buttons["map"].on_click(lambda _: self._start_map())
         self.code_source: Any = None  # set by the lab: returns the last run's cell
         self.code = widgets.Textarea(
             layout=widgets.Layout(display="none", width="100%", height="18em")
@@ -98,6 +107,12 @@ class LabView:
         )
         self.plot.add_class("lw-plot")
         self.table = _html("lw-runs", table_html([], self.heads, self.head_metrics))
+        self.map_point = _html("lw-map-point", "")
+        self.map_plot = widgets.Image(
+            format="png", layout=widgets.Layout(display="none", max_width="100%")
+        )
+        self.map_plot.add_class("lw-map")
+        self._map_picture: Any = None
         controls = widgets.VBox(
             [
                 self.mode,
@@ -112,6 +127,8 @@ class LabView:
                 self.message,
                 self.plot,
                 self.table,
+                self.map_point,
+                self.map_plot,
                 self.code,
             ]
         )
@@ -120,6 +137,7 @@ class LabView:
         dlink((state, "message"), (self.message, "value"), transform=html.escape)
         state.observe(self._show_weights, names="weights")
         state.observe(self._show_runs, names="runs")
+        state.observe(lambda change: self._show_map(change["new"]), names="last_map")
         state.observe(self._show_controls, names=TRAIN_SETTINGS)
         state.observe(lambda _: self.hide_plot(), names="resets")
         state.observe(lambda change: self.retire(change["new"]), names="retired")
@@ -171,14 +189,43 @@ class LabView:
     def _show_weights(self, change: dict) -> None:
         for head, slider in self.sliders.items():
             slider.value = change["new"][head]
+        if self._map_picture is not None:  # the map answers at once; nothing trains
+            self._show_map_point(change["new"])
+
+    def _start_map(self) -> None:
+        try:
+            self.map_action()
+        except (RuntimeError, ValueError) as exc:
+            self.state.set_message(str(exc))
+
+    def _show_map(self, result: Any) -> None:
+        """Draw a new map (its runs-table marks included) and the nearest point's numbers."""
+        from ._map import MapPicture
+
+        marks = [run.final_weights or run.weights for run in self.state.runs]
+        self._map_picture = MapPicture(result, marks)
+        self.map_plot.layout.display = None
+        self._show_map_point(self.state.weights)
+
+    def _show_map_point(self, weights: Mapping[str, float]) -> None:
+        picture = self._map_picture
+        self.map_point.value = html.escape(picture.result.point_text(weights))
+        self.map_plot.value = picture.png(weights)
 
     def _show_runs(self, change: dict) -> None:
         self.table.value = table_html(change["new"], self.heads, self.head_metrics)
+        if self._map_picture is not None:  # the map marks the table's runs
+            self._show_map(self._map_picture.result)
 
     def _show_controls(self, change: Any = None) -> None:
         """Mode and epochs show what Train does, or (greyed) what the run in progress does."""
         state, run = self.state, self.state.current_run
         busy = run is not None
+        self.buttons["map"].disabled = busy or bool(state.task)
+        if state.task:  # a map or sweep trains: only Stop and Reset act
+            self.buttons["train"].disabled = True
+            self.buttons["stop"].disabled = False
+            return
         self.buttons["train"].disabled = busy
         self.buttons["stop"].disabled = not busy
         self.mode.disabled = busy or METHODS[state.button_method].chooses_weights
@@ -244,6 +291,8 @@ class LabView:
             self.message,
             self.plot,
             self.table,
+            self.map_point,
+            self.map_plot,
             self.code,
             self.widget,
         ]:
