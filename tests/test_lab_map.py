@@ -167,6 +167,10 @@ def test_nearest_and_pareto_read_the_plane():
     assert "diverged" in result.point_text({"age": 1, "income": 10, "gender": 10})
     assert "income accuracy 0.800" in result.point_text({"age": 1, "income": 10, "gender": 0.1})
     assert result.to_png().startswith(b"\x89PNG"), "a map with a hole still draws"
+    front = result.front_picture("age", "income")
+    assert front._repr_mimebundle_()["image/png"] and "Pareto front" in str(
+        front.figure.axes[0].get_legend().get_texts()[0].get_text()
+    )
 
 
 def test_a_copy_whose_loss_is_nan_is_a_hole_and_the_others_keep_their_numbers(lab):

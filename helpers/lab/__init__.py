@@ -3,7 +3,8 @@
 :class:`LossWeightLab` trains a multi-output model (lesson 03's compact posts model by
 default) with one log-scale slider per head, in Retrain mode (every run from the same
 start) or Live mode (a slider acts from the next epoch). :data:`METHODS` lists who may
-choose the weights. Why it is built this way: ``docs/design.md``.
+choose the weights; ``lab.map`` trains a whole plane of two heads' weights at once
+(:class:`MapResult`). Why it is built this way: ``docs/design.md``.
 
 Examples
 --------
@@ -19,7 +20,16 @@ from typing import Any
 from ._methods import METHODS, Method
 from ._records import LabDivergedError, Run
 
-__all__ = ["METHODS", "LabDivergedError", "LossWeightLab", "Method", "Run", "SweepResult"]
+__all__ = [
+    "METHODS",
+    "LabDivergedError",
+    "LossWeightLab",
+    "MapResult",
+    "Method",
+    "Run",
+    "SweepResult",
+    "plane_point",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from ._lab import LossWeightLab
 
         return LossWeightLab
+    if name in ("MapResult", "plane_point"):
+        from . import _map
+
+        return getattr(_map, name)
     if name == "SweepResult":
         from ._sweep import SweepResult
 

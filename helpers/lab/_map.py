@@ -119,6 +119,7 @@ class MapResult:
     stopped: bool = False
     together: bool = True
     marks: list[dict[str, float]] = field(default_factory=list)  # the table's runs
+    labels: list[str] = field(default_factory=list)  # a name for each mark, or none
     current: dict[str, float] | None = None  # the sliders' weights, marked on the picture
 
     def grid(self, head: str) -> np.ndarray:
@@ -167,6 +168,43 @@ class MapResult:
                 front.append(i)
         return sorted(front, key=lambda i: -points[i][0])
 
+    def front_picture(self, a: str, b: str) -> Picture:
+        """Head ``a``'s metric against ``b``'s for every run, the Pareto front joined.
+
+        Shown in a notebook as a PNG; its ``figure`` is the matplotlib figure.
+        """
+        return Picture(self._front_figure(a, b))
+
+    def _front_figure(self, a: str, b: str):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        ka, kb = self.head_metrics[a], self.head_metrics[b]
+        fig = Figure(figsize=(6.4, 4.4), dpi=90, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        front = self.pareto(a, b)
+        for index, scores in enumerate(self.metrics):
+            if scores is None:
+                continue
+            on = index in front
+            ax.plot(scores[ka], scores[kb], "o", ms=7 if on else 5, color="C3" if on else "0.6")
+            w = self.weights[index]
+            ax.annotate(
+                f"{w[self.x]:g}/{w[self.y]:g}", (scores[ka], scores[kb]), xytext=(4, 3),
+                textcoords="offset points", fontsize=7, color="C3" if on else "0.45",
+            )  # fmt: skip
+        ax.plot([self.metrics[i][ka] for i in front], [self.metrics[i][kb] for i in front], "-",
+                color="C3", lw=1, label="Pareto front (no run beats these on both)")  # fmt: skip
+        ax.set_xlabel(f"held-out {_label(ka)} ({'higher' if better_is_higher(ka) else 'lower'}"
+                      " is better)", fontsize=9)  # fmt: skip
+        ax.set_ylabel(f"held-out {_label(kb)} ({'higher' if better_is_higher(kb) else 'lower'}"
+                      " is better)", fontsize=9)  # fmt: skip
+        ax.set_title(f"Every mapped run, labelled {self.x} weight / {self.y} weight", fontsize=10)
+        ax.legend(fontsize=8, loc="lower left")
+        ax.grid(True, alpha=0.3)
+        return fig
+
     def _pairs(self, a: str, b: str) -> dict[int, tuple[float, float]]:
         """Each run's (a, b) metrics, signed so that larger is better on both."""
         ka, kb = self.head_metrics[a], self.head_metrics[b]
@@ -204,13 +242,24 @@ class MapResult:
         )
 
     def with_marks(
-        self, current: Mapping[str, float] | None, marks: Sequence[Mapping[str, float]] = ()
+        self,
+        current: Mapping[str, float] | None,
+        marks: Sequence[Mapping[str, float]] | Mapping[str, Mapping[str, float]] = (),
     ) -> MapResult:
-        """The same map, marking ``current`` (the sliders) and ``marks`` (the table's runs)."""
+        """The same map, marking ``current`` (the sliders) and ``marks``.
+
+        ``marks``: weights to circle (the table's runs), or a dict of name to weights,
+        each circled and named on the picture.
+        """
         import dataclasses
 
+        labels = list(marks) if isinstance(marks, Mapping) else []
+        points = list(marks.values()) if isinstance(marks, Mapping) else list(marks)
         return dataclasses.replace(
-            self, current=None if current is None else dict(current), marks=[dict(m) for m in marks]
+            self,
+            current=None if current is None else dict(current),
+            marks=[dict(m) for m in points],
+            labels=labels,
         )
 
     @property
@@ -249,8 +298,14 @@ class MapResult:
             arrow = "higher" if higher else "lower"
             title = f"held-out {_label(key)}\n(yellow = better: {arrow})"
             ax.set_title(title, fontsize=9)
-            for mark in self.marks:
-                ax.plot(*self._position(mark), "o", ms=5, mfc="none", mec="white", mew=1.2)
+            for index, mark in enumerate(self.marks):
+                px, py = self._position(mark)
+                ax.plot(px, py, "o", ms=6, mfc="none", mec="red", mew=1.5)
+                if index < len(self.labels):
+                    ax.annotate(
+                        self.labels[index], (px, py), xytext=(4, -9), textcoords="offset points",
+                        fontsize=7, color="red", fontweight="bold",
+                    )  # fmt: skip
             if self.current is not None:
                 ax.plot(*self._position(self.current), "*", ms=13, mfc="red", mec="white")
         others = ", ".join(f"{h} {w:g}" for h, w in self.others.items())
@@ -258,7 +313,7 @@ class MapResult:
         stopped = f", stopped after epoch {self.epochs}" if self.stopped else ""
         fig.suptitle(
             f"Trade-off map: {len(self.weights)} runs of {self.epochs} epochs ({how}{stopped};"
-            f" others: {others})\nred star: the sliders · white circles: runs in the table"
+            f" others: {others})\nred star: the sliders · red circles: runs in the table"
             " · grey: diverged",
             fontsize=9,
         )
@@ -291,6 +346,24 @@ class MapResult:
             f"<Trade-off map of the {self.x} and {self.y} weights: {len(self.weights)} runs, "
             f"{holes} holes, {self.seconds:.1f} s>"
         )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A matplotlib figure that a notebook shows as a PNG."""
+
+    figure: Any
+
+    def to_png(self) -> bytes:
+        """Render the figure to PNG bytes."""
+        return png_bytes(self.figure)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        title = self.figure.axes[0].get_title() if self.figure.axes else "figure"
+        return {
+            "text/plain": f"<picture: {title}>",
+            "image/png": base64.b64encode(self.to_png()).decode("ascii"),
+        }
 
 
 class MapPicture:

@@ -108,8 +108,9 @@ class LabView:
         self.plot.add_class("lw-plot")
         self.table = _html("lw-runs", table_html([], self.heads, self.head_metrics))
         self.map_point = _html("lw-map-point", "")
-        self.map_plot = widgets.Image(
-            format="png", layout=widgets.Layout(display="none", max_width="100%")
+        self.map_plot = widgets.Image(  # drawn at its own size, not stretched
+            format="png",
+            layout=widgets.Layout(display="none", max_width="100%", align_self="flex-start"),
         )
         self.map_plot.add_class("lw-map")
         self._map_picture: Any = None
@@ -125,10 +126,10 @@ class LabView:
                 widgets.HBox([widgets.VBox(list(self.sliders.values())), controls]),
                 self.status,
                 self.message,
+                self.map_point,  # beside the sliders: a slider move shows its numbers here
+                self.map_plot,
                 self.plot,
                 self.table,
-                self.map_point,
-                self.map_plot,
                 self.code,
             ]
         )
