@@ -1,5 +1,6 @@
 import base64
 import hashlib
+import io
 import json
 import textwrap
 import threading
@@ -320,6 +321,50 @@ def test_without_legend_panels_legend_above_changes_nothing():
     assert boxes(above)[0][0].y0 == pytest.approx(boxes(inside)[0][0].y0)
 
 
+def epoch_logs(epoch):
+    """Made-up logs of a three-head model at 0-based ``epoch``, with validation."""
+    logs = {
+        "loss": 3.0 / (epoch + 1),
+        "val_loss": 3.3 / (epoch + 1),
+        "income_accuracy": 0.1 * epoch,
+    }
+    for index, head in enumerate(HEADS):
+        logs[f"{head}_loss"] = (index + 1.0) / (epoch + 1) ** 0.5
+    return logs
+
+
+def drawn_whole(figure):
+    """The figure's pixels from matplotlib's own full draw."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def frame_pixels(png):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"contributions": True, "metrics": True, "caption": "run 1 (retrain)"},
+        {"contributions": True, "log_scale": True, "legend": "above", "columns": 2},
+        {},
+    ],
+)
+def test_a_frame_drawn_over_the_kept_still_parts_equals_a_full_redraw(options):
+    plot = LivePlot(PlotOptions(display=False, loss_weights={h: 2.0 for h in HEADS}, **options))
+    plot.output_names = HEADS
+    plot.begin(planned_epochs=5)
+    for epoch in range(7):  # past the planned epochs: the epoch axis grows
+        plot.record(epoch, epoch_logs(epoch))
+        if epoch == 3:
+            plot.set_caption("run 2 (retrain)")
+        frame = frame_pixels(plot.to_png())
+        assert np.array_equal(frame, drawn_whole(plot.figure)), f"epoch {epoch + 1}"
+
+
 # ---------------------------------------------------------------- redraw budget
 def test_redraw_budget_caps_drawing_to_a_share_of_elapsed_time():
     budget = RedrawBudget(min_interval=0.0, max_overhead=0.05, first_cost=0.1)
@@ -375,6 +420,17 @@ def test_redraw_budget_projects_when_a_run_ends_with_its_final_frame():
     assert not budget.final_frame_within(now=10.03, epochs_done=1, planned_epochs=10, seconds=0.51)
     assert not budget.final_frame_within(now=10.0, epochs_done=0, planned_epochs=10, seconds=9.0)
     assert not budget.final_frame_within(now=10.0, epochs_done=1, planned_epochs=None, seconds=9.0)
+
+
+def test_redraw_budget_leaves_the_frames_a_run_drew_out_of_its_training_time():
+    budget = RedrawBudget(first_cost=0.1)
+    budget.start(now=0.0)
+    budget.record(start=0.05, end=0.35)  # its first point: 0.3 s of drawing
+    budget.run_ended(now=0.6, epochs=10)  # so 0.3 s of training
+    budget.start(now=1.0)
+    # Left to the final frame, the next run's first point comes after 0.3 s + one frame.
+    assert budget.final_frame_within(now=1.05, epochs_done=1, planned_epochs=10, seconds=0.61)
+    assert not budget.final_frame_within(now=1.05, epochs_done=1, planned_epochs=10, seconds=0.59)
 
 
 @pytest.mark.parametrize(("first", "frames"), [(True, 2), (60.0, 1), (1e-9, 2), (False, 1)])

@@ -70,7 +70,8 @@ class RedrawBudget:
         self.max_overhead = float(max_overhead)
         self.first_cost = float(first_cost)
         self.measured_cost: float | None = None  # the last frame's, kept from run to run
-        self.last_run: tuple[int, float] | None = None  # (epochs, seconds) of the last whole run
+        # (epochs, seconds of training less its frames) of the last run that ended whole
+        self.last_run: tuple[int, float] | None = None
         self.start(time.perf_counter())
 
     def start(self, now: float, cpu: float | None = None) -> None:
@@ -103,8 +104,12 @@ class RedrawBudget:
         self.last_end = end
 
     def run_ended(self, now: float, epochs: int) -> None:
-        """Note that a run of ``epochs`` epochs trained to its end at wall time ``now``."""
-        self.last_run = (epochs, now - self.started)
+        """Note that a run of ``epochs`` epochs trained to its end at wall time ``now``.
+
+        The frames it drew while training are left out: a next run that leaves its first
+        point to the final frame does not draw them.
+        """
+        self.last_run = (epochs, now - self.started - self.spent)
 
     def final_frame_within(
         self, now: float, epochs_done: int, planned_epochs: int | None, seconds: float
@@ -112,10 +117,10 @@ class RedrawBudget:
         """Whether the run's final frame is expected within ``seconds`` of its start.
 
         The expected end is that of the last run with as many epochs, if one ended whole
-        (the same lab trains at a steady pace; its first epoch is the slowest), else the
-        epochs so far projected at their pace; plus the cost of one frame. A plot that
-        must show its first point within ``seconds`` can then leave that point to the
-        final frame instead of drawing one more.
+        (the same lab trains at a steady pace; its first epoch is the slowest), less the
+        frames it drew on the way, else the epochs so far projected at their pace; plus the
+        cost of one frame. A plot that must show its first point within ``seconds`` can then
+        leave that point to the final frame instead of drawing one more.
 
         Examples
         --------
@@ -131,6 +136,13 @@ class RedrawBudget:
         True
         >>> budget.final_frame_within(now=5.02, epochs_done=1, planned_epochs=None, seconds=0.5)
         False
+        >>> budget.record(start=5.1, end=5.3)  # it drew its first point after all
+        >>> budget.run_ended(now=5.5, epochs=10)  # 0.3 s of training, the frame left out
+        >>> budget.start(now=9.0)
+        >>> budget.final_frame_within(now=9.05, epochs_done=1, planned_epochs=10, seconds=0.45)
+        False
+        >>> budget.final_frame_within(now=9.05, epochs_done=1, planned_epochs=10, seconds=0.5)
+        True
         """
         if not planned_epochs or epochs_done < 1:
             return False
