@@ -90,18 +90,18 @@ class Trainer:
             **compile_options,
         )
         self.lock = threading.Lock()  # one thread uses the model at a time
+        # TensorFlow re-slices NumPy arrays through a new input pipeline at every fit and
+        # evaluate; the same batches, built once, save most of that (None elsewhere).
+        self._train_batches = batched(config.x_train, config.y_train, config.batch_size)
+        self._test_batches = batched(config.x_test, config.y_test, config.batch_size)
+        examples = len(next(iter(config.y_train.values())))
+        self._batches_per_epoch = math.ceil(examples / config.batch_size)
         model.optimizer.build(model.trainable_variables)
         self.snapshot = Snapshot(
             parameters=[to_numpy(v) for v in model.weights],
             optimizer_state=[to_numpy(v) for v in model.optimizer.variables],
         )
-        scores = model.evaluate(
-            config.x_train,
-            config.y_train,
-            batch_size=config.batch_size,
-            verbose=0,
-            return_dict=True,
-        )
+        scores = self._evaluate(config.x_train, config.y_train, self._train_batches)
         self.initial_losses = {h: float(scores[f"{h}_loss"]) for h in config.heads}
         # Trace the training and evaluation steps now, so no Train press waits for it; the
         # epoch's logs tell the live plot which panels a run will have (warm_logs).
@@ -151,13 +151,7 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """Held-out metrics, named as ``evaluate(..., return_dict=True)`` names them."""
-        scores = self.model.evaluate(
-            self.config.x_test,
-            self.config.y_test,
-            batch_size=self.config.batch_size,
-            verbose=0,
-            return_dict=True,
-        )
+        scores = self._evaluate(self.config.x_test, self.config.y_test, self._test_batches)
         return {k: float(v) for k, v in scores.items()}
 
     def run(self, request: RunRequest, run: Run, hooks: RunHooks) -> None:
@@ -171,6 +165,9 @@ class Trainer:
             if request.draw and self.curves is not None:
                 self.curves.caption = curves_caption(run)  # the curves name their run
                 callbacks.append(self.curves)
+            callbacks = EpochCallbacks(
+                callbacks, self.model, epochs=request.epochs, steps=self._batches_per_epoch
+            )
             self._fit(epochs=request.epochs, callbacks=callbacks)
             if run.status != "diverged":
                 scores = self.evaluate()
@@ -184,15 +181,25 @@ class Trainer:
             else:
                 run.finish(stopped=request.stop.is_set())
 
-    def _fit(self, *, epochs: int, callbacks: list[Any]) -> Any:
+    def _fit(self, *, epochs: int, callbacks: Any) -> Any:
+        if self._train_batches is not None:
+            data, batch_size = (self._train_batches,), None
+        else:
+            data, batch_size = (self.config.x_train, self.config.y_train), self.config.batch_size
         return self.model.fit(
-            self.config.x_train,
-            self.config.y_train,
-            batch_size=self.config.batch_size,
+            *data,
+            batch_size=batch_size,
             epochs=epochs,
             verbose=0,
             shuffle=False,  # the same batches in the same order in every run
             callbacks=callbacks,
+        )
+
+    def _evaluate(self, x: Any, y: Any, batches: Any) -> dict[str, Any]:
+        if batches is not None:
+            return self.model.evaluate(batches, verbose=0, return_dict=True)
+        return self.model.evaluate(
+            x, y, batch_size=self.config.batch_size, verbose=0, return_dict=True
         )
 
     def _restore_snapshot(self) -> None:
@@ -203,6 +210,46 @@ class Trainer:
             variable.assign(value)
 
 
+def batched(x: Any, y: Mapping[str, Any], batch_size: int) -> Any:
+    """On TensorFlow, ``(x, y)`` as a ``tf.data.Dataset`` of batches in order; else None.
+
+    The batches ``fit(x, y, batch_size=..., shuffle=False)`` would make from the arrays,
+    so training and metrics come out the same.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    inputs = tuple(x) if isinstance(x, list) else x  # tf.data would stack a list
+    return tf.data.Dataset.from_tensor_slices((inputs, dict(y))).batch(batch_size)
+
+
+class EpochCallbacks(keras.callbacks.CallbackList):
+    """Keras's list of callbacks for ``fit``, without the batch-end work nobody asks for.
+
+    Before ``on_train_batch_end`` Keras turns the batch's logs into Python floats, which
+    waits for every execution of steps to finish (on JAX it hands that to a thread),
+    whether or not a callback reads them. The lab's callbacks read only epochs' logs, so
+    this list skips it unless one of them has a batch-end hook.
+    """
+
+    def __init__(self, callbacks: list[Any], model: Any, *, epochs: int, steps: int) -> None:
+        # fit sets up only the lists it makes: the model and the params it would pass.
+        super().__init__(
+            callbacks, add_history=True, model=model, verbose=0, epochs=epochs, steps=steps
+        )
+        base = keras.callbacks.Callback
+        self._batch_end = any(
+            type(c).on_train_batch_end is not base.on_train_batch_end
+            or type(c).on_batch_end is not base.on_batch_end
+            for c in self.callbacks
+        )
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._batch_end:
+            super().on_train_batch_end(batch, logs)
+
+
 class RunControl(keras.callbacks.Callback):
     """Applies weight changes (live, or a method's), honours Stop, spots divergence.
 
@@ -211,10 +258,6 @@ class RunControl(keras.callbacks.Callback):
     the epoch's logs (``loss weight/<head>``, the gradient view), so the live plot shows
     them as panels.
     """
-
-    # on_train_batch_end only reads an Event and sets a flag, so TensorFlow may run it on
-    # a worker thread; Keras's JAX trainer then deletes arrays a stop still needs.
-    async_safe = keras.backend.backend() == "tensorflow"
 
     def __init__(self, run: Run, request: RunRequest, hooks: RunHooks, trainer: Trainer) -> None:
         super().__init__()
@@ -239,7 +282,9 @@ class RunControl(keras.callbacks.Callback):
         self.hooks.epoch_begun(self.run, epoch + 1)
         self._epoch_started = time.perf_counter()
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        # Checked as each execution of steps begins, it takes effect as that one ends: a
+        # batch-begin hook gets no logs, so no execution waits for its metrics to be read.
         if self.request.stop.is_set():
             self.model.stop_training = True
 
