@@ -342,9 +342,9 @@ class MapResult:
 
     def __repr__(self) -> str:
         holes = sum(m is None for m in self.metrics)
-        return (
-            f"<Trade-off map of the {self.x} and {self.y} weights: {len(self.weights)} runs, "
-            f"{holes} holes, {self.seconds:.1f} s>"
+        return (  # no seconds: a notebook's saved output must not change between runs
+            f"<Trade-off map of the {self.x} and {self.y} weights: {len(self.weights)} runs "
+            f"of {self.epochs} epochs, {holes} holes>"
         )
 
 
