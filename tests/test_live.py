@@ -393,6 +393,22 @@ def test_redraw_budget_waits_min_interval_between_frames():
     assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[1:], strict=False))
 
 
+def test_redraw_budget_draws_no_frame_just_before_a_runs_final_frame():
+    def frames(planned_epochs):
+        budget = RedrawBudget(min_interval=0.3, max_overhead=1.0, first_cost=0.0)
+        budget.start(now=0.0)
+        drawn = []
+        for epoch in range(1, 11):  # ten epochs of 0.125 s; frames are free
+            now = epoch * 0.125
+            if budget.due(now, epochs_done=epoch, planned_epochs=planned_epochs):
+                budget.record(now, now)
+                drawn.append(epoch)
+        return drawn
+
+    assert frames(planned_epochs=None) == [1, 4, 7, 10]
+    assert frames(planned_epochs=10) == [1, 4, 7]  # the final frame follows epoch 10 anyway
+
+
 def test_redraw_budget_backs_off_when_training_gets_only_part_of_the_cpu():
     def frames(cpu_share):
         budget = RedrawBudget(min_interval=0.0, max_overhead=0.05, first_cost=0.1)

@@ -13,10 +13,10 @@ class RedrawBudget:
     """Decide when a live plot may draw its next frame.
 
     A frame is due when at least ``min_interval`` seconds have passed since the last
-    frame ended *and* drawing it (estimated by the last frame's cost) keeps the total
-    drawing time within ``max_overhead`` of the time training has had so far. The final
-    frame is not subject to the budget, so drawing adds at most ``max_overhead * elapsed``
-    plus one frame.
+    frame ended (and, for a run of known length, are left before its end) *and* drawing
+    it (estimated by the last frame's cost) keeps the total drawing time within
+    ``max_overhead`` of the time training has had so far. The final frame is not subject
+    to the budget, so drawing adds at most ``max_overhead * elapsed`` plus one frame.
 
     "The time training has had" is the wall time since training began or, when CPU
     readings are given, the process's CPU time over the same span if that is less. On a
@@ -87,10 +87,35 @@ class RedrawBudget:
         self.last_end: float | None = None
         self.cost = self.measured_cost if self.measured_cost is not None else self.first_cost
 
-    def due(self, now: float, cpu: float | None = None) -> bool:
-        """Whether a frame may be drawn at wall time ``now`` (CPU time ``cpu``)."""
+    def due(
+        self,
+        now: float,
+        cpu: float | None = None,
+        *,
+        epochs_done: int = 0,
+        planned_epochs: int | None = None,
+    ) -> bool:
+        """Whether a frame may be drawn at wall time ``now`` (CPU time ``cpu``).
+
+        Given the epochs done and planned, a frame is not due either when the run, at its
+        training pace so far, ends within ``min_interval``: its final frame (always drawn)
+        comes sooner than a next frame could.
+
+        Examples
+        --------
+        >>> budget = RedrawBudget(min_interval=0.5, max_overhead=1.0, first_cost=0.0)
+        >>> budget.start(now=0.0)
+        >>> budget.due(now=0.8, epochs_done=8, planned_epochs=10)  # 0.2 s left
+        False
+        >>> budget.due(now=0.8, epochs_done=4, planned_epochs=10)  # 1.2 s left
+        True
+        """
         if self.last_end is not None and now - self.last_end < self.min_interval:
             return False
+        if planned_epochs and epochs_done >= 1:
+            pace = (now - self.started - self.spent) / epochs_done
+            if pace * (planned_epochs - epochs_done) < self.min_interval:
+                return False
         elapsed = now - self.started
         if cpu is not None and self.cpu_started is not None:
             elapsed = min(elapsed, cpu - self.cpu_started)

@@ -83,7 +83,10 @@ class LivePlot:
             first = bool(first_point) and len(self.history.epochs) == 1
             if first and not isinstance(first_point, bool):
                 first = not self.budget.final_frame_within(now, 1, self.planned_epochs, first_point)
-            if first or self.budget.due(now, time.process_time()):
+            done, planned = len(self.history.epochs), self.planned_epochs
+            if first or self.budget.due(
+                now, time.process_time(), epochs_done=done, planned_epochs=planned
+            ):
                 self.send_frame()
 
     def finish(self) -> None:
