@@ -34,7 +34,8 @@ Prints Markdown; ``--write`` puts it into benchmarks/RESULTS.md as this benchmar
 section (replacing only that section). Raw timings: benchmarks/out/lab_retrain_vs_fit.json.
 
 Usage: python benchmarks/lab_retrain_vs_fit.py [--repeats 10] [--runs 2]
-       [--backends tensorflow,jax] [--write] [--check]
+       [--backends tensorflow,jax] [--before JSON [--before-label TEXT]] [--render JSON]
+       [--write] [--check]
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import textwrap
 import time
@@ -231,6 +233,7 @@ def summarise(result: dict) -> dict:
     paired = [r / f for r, f in zip(lab, fit, strict=True)]
     paired_cpu = [r["cpu"] / f["cpu"] for r, f in zip(retrains, fits, strict=True)]
     parts = {p: statistics.median(r["parts"].get(p, 0.0) for r in retrains) for p in PARTS}
+    firsts = [r["first_point"] for r in retrains if r["first_point"] is not None]
     parts_cpu = {  # not in results from before this benchmark measured CPU time
         p: statistics.median(r["parts_cpu"].get(p, 0.0) for r in retrains)
         for p in PARTS
@@ -249,10 +252,21 @@ def summarise(result: dict) -> dict:
         "parts": parts,
         "parts_cpu": parts_cpu,
         "frames": statistics.median(r["frames"] for r in retrains),
-        "first_point_max": max(
-            (r["first_point"] for r in retrains if r["first_point"] is not None), default=None
-        ),
+        "first_point_median": statistics.median(firsts) if firsts else None,
+        "first_point_max": max(firsts, default=None),
+        "frames_range": (min(r["frames"] for r in retrains), max(r["frames"] for r in retrains)),
     }
+
+
+def frames_text(s: dict) -> str:
+    low, high = s.get("frames_range", (s["frames"], s["frames"]))
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def first_point_text(s: dict) -> str:
+    if s.get("first_point_median") is None:
+        return "-"
+    return f"{s['first_point_median']:.2f} s ({s['first_point_max']:.2f} s)"
 
 
 def met(backend: str, s: dict) -> bool | None:
@@ -260,9 +274,34 @@ def met(backend: str, s: dict) -> bool | None:
     return None if bar is None else s["ratio"] <= bar and s["paired"] <= bar
 
 
-def markdown(runs: list[dict], machine: dict, repeats: int, before: str | None = None) -> str:
+def groups(runs: list[dict], before_label: str) -> dict[str, list[dict]]:
+    """The runs by group: the earlier ones (``before_label``) first, then this benchmark's."""
+    found: dict[str, list[dict]] = {}
+    for run in runs:
+        name = before_label if run.get("earlier") else ("after" if runs[0].get("earlier") else "")
+        found.setdefault(name, []).append(run)
+    return found
+
+
+def span(values: list[float], digits: int = 2) -> str:
+    """The median of ``values`` and, for more than one, their range."""
+    middle = f"{statistics.median(values):.{digits}f}"
+    if len(values) < 2:
+        return middle
+    return f"{middle} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def markdown(
+    runs: list[dict],
+    machine: dict,
+    repeats: int,
+    before: str | None = None,
+    commit: str | None = None,
+    before_label: str = "before",
+) -> str:
     """The section: ``runs`` (each with its ``label``), ``before`` saying what earlier runs are."""
     backend0 = next(iter(runs[-1]["results"].values()))
+    by_group = groups(runs, before_label)
     lines = [
         HEADING,
         "",
@@ -286,13 +325,46 @@ def markdown(runs: list[dict], machine: dict, repeats: int, before: str | None =
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['system']}; "
         f"Python {machine['python']}, "
         + ", ".join(f"{k} {v}" for k, v in machine["packages"].items())
-        + f". Run {machine['date']}; each run of the whole benchmark starts a fresh kernel "
-        "per backend." + (f" {before}" if before else ""),
+        + f". Run {machine['date']}"
+        + (f" on commit {commit}" if commit else "")
+        + "; each run of the whole benchmark starts a fresh kernel per backend."
+        + (f" {before}" if before else ""),
+        "",
+        "Per group of runs, the median of the runs' figures (and their range):",
+        "",
+        "| runs | backend | load (1 min) | **retrain / fit** | paired | paired CPU | frames "
+        "| first point, median (max) | bar met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, members in by_group.items():
+        for backend in dict.fromkeys(b for run in members for b in run["summary"]):
+            found = [run for run in members if backend in run["summary"]]
+            summaries = [run["summary"][backend] for run in found]
+            loads = [run["results"][backend]["load_before"][0] for run in found]
+            firsts = [s["first_point_median"] for s in summaries if s.get("first_point_median")]
+            worst = max(
+                (s["first_point_max"] for s in summaries if s["first_point_max"]), default=0
+            )
+            frames = sorted({f for s in summaries for f in s.get("frames_range", [s["frames"]])})
+            met_count = sum(bool(met(backend, s)) for s in summaries)
+            lines.append(
+                f"| {name or 'all'} ({len(found)}) | {backend} "
+                f"| {min(loads):.1f}-{max(loads):.1f} "
+                f"| **{span([s['ratio'] for s in summaries])}** "
+                f"| {span([s['paired'] for s in summaries])} "
+                f"| {span([s['paired_cpu'] for s in summaries])} "
+                f"| {frames[0]}{f'-{frames[-1]}' if len(frames) > 1 else ''} "
+                f"| {statistics.median(firsts):.2f} s ({worst:.2f} s) "
+                f"| {met_count} of {len(found)} |"
+            )
+    lines += [
+        "",
+        "Each run: medians over its repeats.",
         "",
         "| run | backend | load before / after | plain fit, median (range) | its evaluate "
         "| drawn retrain, median (range) | **retrain / fit** | paired (range) | paired CPU "
-        "| frames | bar |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| frames | first point, median (max) | bar |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         for backend, r in run["results"].items():
@@ -308,40 +380,93 @@ def markdown(runs: list[dict], machine: dict, repeats: int, before: str | None =
                 f"({s['retrain_range'][0]:.2f}-{s['retrain_range'][1]:.2f}) "
                 f"| **{s['ratio']:.2f}** | {s['paired']:.2f} "
                 f"({s['paired_range'][0]:.2f}-{s['paired_range'][1]:.2f}) "
-                f"| {s['paired_cpu']:.2f} | {s['frames']:g} | {verdict} |"
+                f"| {s['paired_cpu']:.2f} | {frames_text(s)} | {first_point_text(s)} | {verdict} |"
             )
-    columns = [(run, b) for run in runs for b in run["results"]]
+    columns = [
+        (name, backend, [run for run in members if backend in run["summary"]])
+        for name, members in by_group.items()
+        for backend in dict.fromkeys(b for run in members for b in run["summary"])
+    ]
     lines += [
         "",
-        "Where a retrain's time goes: median per retrain over the repeats, in milliseconds of "
-        "wall time (and of CPU time of the thread that trains and draws); exclusive: a part "
-        "called inside another counts only for itself. Keras's own threads (its compiled "
-        "steps) are not in the CPU figure. Beside it, the plain fit's:",
+        "Where a retrain's time goes: milliseconds of wall time (and of CPU time of the thread "
+        "that trains and draws) per retrain, the median over a group's runs of each run's "
+        "median; exclusive: a part called inside another counts only for itself. Keras's own "
+        "threads (its compiled steps) are not in the CPU figure. Beside it, the plain fit's:",
         "",
-        "| part | " + " | ".join(f"run {run['label']}: {b}" for run, b in columns) + " |",
+        "| part | " + " | ".join(f"{n or 'all'}: {b}" for n, b, _ in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
+
+    def cell(found: list[dict], backend: str, key: str, part: str | None = None) -> str:
+        values = [
+            (
+                run["summary"][backend][key]
+                if part is None
+                else run["summary"][backend][key].get(part)
+            )
+            for run in found
+        ]
+        if any(v is None for v in values):
+            return ""
+        return f"{statistics.median(values) * 1e3:.0f}"
+
     for part, name in PARTS.items():
         cells = []
-        for run, b in columns:
-            s = run["summary"][b]
-            cpu = s["parts_cpu"].get(part)
-            cells.append(f"{s['parts'][part] * 1e3:.0f}" + (f" ({cpu * 1e3:.0f})" if cpu else ""))
+        for _, backend, found in columns:
+            wall, cpu = cell(found, backend, "parts", part), cell(found, backend, "parts_cpu", part)
+            cells.append(wall + (f" ({cpu})" if cpu else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    cells = [f"{run['summary'][b]['fit_median'] * 1e3:.0f}" for run, b in columns]
-    lines.append("| *plain fit, for comparison* | " + " | ".join(cells) + " |")
-    cells = [f"{run['summary'][b]['evaluate_median'] * 1e3:.0f}" for run, b in columns]
-    lines.append("| *plain evaluate, for comparison* | " + " | ".join(cells) + " |")
+    for key, name in (("fit_median", "plain fit"), ("evaluate_median", "plain evaluate")):
+        cells = [cell(found, backend, key) for _, backend, found in columns]
+        lines.append(f"| *{name}, for comparison* | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Columns: *retrain / fit* is the ratio of medians (the bar); *paired* is the median, "
         "over repeats, of a retrain's time over the plain fit of the same repeat; *paired "
         "CPU* the same in the kernel's CPU time (`time.process_time`); *frames* the live "
-        "plot's frames per retrain.",
+        "plot's frames per retrain (fewest-most); *first point* the seconds from `train` to "
+        "the first frame with a curve point (the lab's promise: 0.5 s).",
         "",
+        *reading([run for run in runs if not run.get("earlier")]),
         f"Raw timings: `{OUT.relative_to(ROOT)}`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def reading(runs: list[dict]) -> list[str]:
+    """A paragraph per backend: the ratios over ``runs`` and the largest additions to fit."""
+    lines = []
+    backends = dict.fromkeys(b for run in runs for b in run["summary"])
+    for backend in backends:
+        summaries = [run["summary"][backend] for run in runs if backend in run["summary"]]
+        ratios = sorted(s["ratio"] for s in summaries)
+        added = {
+            part: statistics.median(s["parts"][part] for s in summaries)
+            for part in PARTS
+            if part != "fit"
+        }
+        loop = statistics.median(s["parts"]["fit"] - s["fit_median"] for s in summaries)
+        largest = sorted(added, key=added.get, reverse=True)[:2]
+        bar = BARS.get(backend)
+        why = ""
+        if backend == "tensorflow" and loop < 0:
+            why = (
+                " (the lab feeds it batches built once as a `tf.data.Dataset`; the plain fit "
+                "builds an input pipeline from the arrays at every call)"
+            )
+        lines += [
+            f"**{backend}.** A drawn retrain cost {ratios[0]:.2f}"
+            + (f"-{ratios[-1]:.2f}" if len(ratios) > 1 else "")
+            + f" x the plain fit over {len(ratios)} run(s)"
+            + (f" (bar {bar:g} x)" if bar else "")
+            + f". Its own `fit` loop took {loop * 1e3:+.0f} ms against the plain fit's, "
+            f"median over runs{why}; the largest additions were "
+            + " and ".join(f"{PARTS[p].split(':')[0]} ({added[p] * 1e3:.0f} ms)" for p in largest)
+            + ".",
+            "",
+        ]
+    return lines
 
 
 def write_section(section: str) -> None:
@@ -353,6 +478,36 @@ def write_section(section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def commit_measured() -> str | None:
+    """The checkout's commit, marked "+ changes" when the files of ``helpers`` differ."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "helpers"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return None
+    return f"{head} + changes" if head and changed else head or None
+
+
+def labelled(runs: list[dict], prefix: str, earlier: bool = False) -> list[dict]:
+    """Raw runs (``{"results": ...}``) numbered from 1 after ``prefix``, with summaries."""
+    return [
+        {
+            "label": f"{prefix}{index}",
+            "earlier": earlier,
+            "results": run["results"],
+            "summary": {b: summarise(r) for b, r in run["results"].items()},
+        }
+        for index, run in enumerate(runs, 1)
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -370,6 +525,11 @@ def main(argv: list[str]) -> int:
         default="before",
         help="what the earlier runs are called in the tables, e.g. 'before 1a2b3c4'",
     )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        help="measure nothing: write the section from this run's raw timings (its JSON)",
+    )
     parser.add_argument("--write", action="store_true", help=f"put the section into {RESULTS.name}")
     parser.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")
     args = parser.parse_args(argv)
@@ -379,33 +539,33 @@ def main(argv: list[str]) -> int:
     earlier, before_text = [], None
     if args.before is not None:
         saved = json.loads(args.before.read_text())
-        for index, run in enumerate(saved["runs"], 1):
-            earlier.append(
-                {
-                    "label": f"{args.before_label} {index}",
-                    "results": run["results"],
-                    "summary": {b: summarise(r) for b, r in run["results"].items()},
-                }
-            )
+        earlier = labelled(saved["runs"], f"{args.before_label} ", earlier=True)
+        commit = f" (commit {saved['commit']})" if saved.get("commit") else ""
         before_text = (
             f"Runs '{args.before_label} N' are this benchmark on the lab before the changes it "
-            f"measured, run {saved['machine']['date']} on the same machine."
+            f"measured{commit}, run {saved['machine']['date']} on the same machine."
         )
-    load_before = os.getloadavg()
-    runs = []
-    for index in range(args.runs):
-        results = {}
-        for backend in backends:
-            print(f"== run {index + 1}: {backend}", file=sys.stderr, flush=True)
-            results[backend] = run_backend(backend, args.repeats)
-        summary = {b: summarise(r) for b, r in results.items()}
-        runs.append({"label": str(index + 1), "results": results, "summary": summary})
-    machine = describe_machine(
-        ["keras", "matplotlib", "ipywidgets", *backends], load_before, os.getloadavg()
-    )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"machine": machine, "runs": runs}, indent=1))
-    section = markdown(earlier + runs, machine, args.repeats, before_text)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text())
+        machine, runs, commit = saved["machine"], labelled(saved["runs"], ""), saved.get("commit")
+        repeats = len(runs[0]["results"][next(iter(runs[0]["results"]))]["fits"])
+    else:
+        load_before = os.getloadavg()
+        results_by_run = []
+        for index in range(args.runs):
+            results = {}
+            for backend in backends:
+                print(f"== run {index + 1}: {backend}", file=sys.stderr, flush=True)
+                results[backend] = run_backend(backend, args.repeats)
+            results_by_run.append({"results": results})
+        machine = describe_machine(
+            ["keras", "matplotlib", "ipywidgets", *backends], load_before, os.getloadavg()
+        )
+        runs, repeats, commit = labelled(results_by_run, ""), args.repeats, commit_measured()
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        saved = {"machine": machine, "commit": commit, "runs": runs}
+        OUT.write_text(json.dumps(saved, indent=1))
+    section = markdown(earlier + runs, machine, repeats, before_text, commit, args.before_label)
     print(section)
     if args.write:
         write_section(section)
