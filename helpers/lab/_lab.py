@@ -10,7 +10,8 @@ from helpers.live import LiveLossPlot
 from ._cells import retire_the_lab_this_cell_made_before
 from ._config import build_model_seeded, make_config
 from ._copies import CopiesTrainer
-from ._map import DEFAULT_VALUES, MapResult, run_map
+from ._map import DEFAULT_VALUES, MapResult
+from ._map_train import run_map
 from ._messages import CURVES_NOTE, fmt, runs_table
 from ._methods import MANUAL
 from ._records import LabDivergedError, Run, check_lab_weights

@@ -12,7 +12,7 @@ from typing import Any
 from helpers._render import png_bytes
 from helpers._validate import check_int
 
-from ._map import train_plans
+from ._map_train import train_plans
 from ._messages import diverged_text
 from ._records import Run, check_lab_weights
 

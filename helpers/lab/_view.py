@@ -201,7 +201,7 @@ class LabView:
 
     def _show_map(self, result: Any) -> None:
         """Draw a new map (its runs-table marks included) and the nearest point's numbers."""
-        from ._map import MapPicture
+        from ._map_draw import MapPicture
 
         marks = [run.final_weights or run.weights for run in self.state.runs]
         self._map_picture = MapPicture(result, marks)
