@@ -22,7 +22,8 @@ import numpy as np
 
 from helpers.env import quiet_keras_import
 
-from ._stacked import StackedModel, copy_losses, fill_copies, stack_model, unstackable
+from ._copy_losses import copy_losses
+from ._stacked import StackedModel, fill_copies, stack_model, unstackable
 
 keras = quiet_keras_import()
 ops = keras.ops
