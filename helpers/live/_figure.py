@@ -11,11 +11,11 @@ import math
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, ScalarFormatter
 
+from helpers._glyph_cache import GlyphCacheCanvas
 from helpers._render import RENDER_LOCK, canvas_png
 from helpers._validate import check_choice
 
@@ -80,7 +80,7 @@ class PanelFigure:
         top_margin = 0.45 + (0.2 if caption else 0.0)  # inches for the legend (and caption)
         total = rows * height + top_margin + rows * row
         fig = Figure(figsize=(columns * width, total), dpi=dpi, layout=None)
-        FigureCanvasAgg(fig)
+        GlyphCacheCanvas(fig)  # text, most of a frame, drawn from kept glyphs
         # Each gap between rows grows by the legend row: hspace is a share of axes height.
         axes_height = max((rows * height - 0.75) / (rows + 0.62 * (rows - 1)), 0.1)
         fig.subplots_adjust(
@@ -107,6 +107,7 @@ class PanelFigure:
                 color="0.35",
             )
 
+        self._legend_over_curves = legend == "inside"  # else it is still, above its axes
         self._artists: list[tuple[Any, Panel, list[Line2D], float]] = []
         for index, panel in enumerate(panels):
             ax = fig.add_subplot(rows, columns, index + 1)
@@ -179,10 +180,11 @@ class PanelFigure:
         """Render the figure to PNG bytes, drawing only what changes from frame to frame.
 
         What stays the same while the epoch range does (the figure legend, each panel's
-        background, epoch axis and grid) is rendered once and kept. A frame puts it back
-        and draws over it, in matplotlib's own order, what :meth:`sync` changes: value
-        axes, curves, spines, titles, panel legends and the caption. The pixels equal a
-        full redraw's; a frame costs about two thirds of one.
+        background, epoch axis and grid, and panel legends above their axes) is rendered
+        once and kept. A frame puts it back and draws over it, in matplotlib's own order,
+        what :meth:`sync` changes: value axes, curves, spines, titles, legends inside the
+        axes and the caption. The pixels equal a full redraw's; a frame costs about two
+        thirds of one.
         """
         with RENDER_LOCK:
             canvas = self.figure.canvas
@@ -212,7 +214,7 @@ class PanelFigure:
         changing = []
         for ax, _, lines, _ in self._artists:
             parts = {id(a) for a in (ax.yaxis, *lines, *ax.spines.values(), ax.title)}
-            if ax.legend_ is not None:  # drawn over the curves
+            if ax.legend_ is not None and self._legend_over_curves:  # drawn over the curves
                 parts.add(id(ax.legend_))
             # Axes.draw paints its children sorted by zorder, in get_children() order.
             children = sorted(ax.get_children(), key=lambda a: a.get_zorder())
