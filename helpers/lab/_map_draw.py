@@ -14,7 +14,9 @@ from helpers._render import png_bytes
 
 from ._map import MapResult, better_is_higher, metric_label, plane_point
 
-__all__ = ["MapPicture", "Picture", "cell_position", "front_figure", "map_figure"]
+__all__ = ["MapPicture", "Picture", "cell_position", "colour_range", "front_figure", "map_figure"]
+
+LEAST_SPAN = 0.1  # of accuracy, or of a loss's or error's mean: the least a panel's colours span
 
 
 def map_figure(result: MapResult):
@@ -34,7 +36,10 @@ def map_figure(result: MapResult):
         grid = result.grid(head)
         higher = better_is_higher(key)
         cmap = colormaps["viridis" if higher else "viridis_r"].with_extremes(bad="0.85")
-        image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", cmap=cmap)
+        low, high = colour_range(key, grid)
+        image = ax.imshow(
+            np.ma.masked_invalid(grid), origin="lower", cmap=cmap, vmin=low, vmax=high
+        )
         for j in range(n):
             for i in range(n):
                 value = grid[j, i]
@@ -50,7 +55,9 @@ def map_figure(result: MapResult):
         ax.set_xlabel(f"{result.x} loss weight", fontsize=9)
         ax.set_ylabel(f"{result.y} loss weight", fontsize=9)
         arrow = "higher" if higher else "lower"
-        title = f"held-out {metric_label(key)}\n(yellow = better: {arrow})"
+        finite = grid[np.isfinite(grid)]
+        spread = f" {finite.min():.2f}-{finite.max():.2f}" if finite.size else ""
+        title = f"held-out {metric_label(key)}{spread}\n(yellow = better: {arrow})"
         ax.set_title(title, fontsize=9)
         for index, mark in enumerate(result.marks):
             px, py = cell_position(result, mark)
@@ -72,6 +79,30 @@ def map_figure(result: MapResult):
         fontsize=9,
     )
     return fig
+
+
+def colour_range(key: str, grid: np.ndarray) -> tuple[float, float]:
+    """The values a panel's colours span: its own, or at least :data:`LEAST_SPAN`'s.
+
+    A panel whose runs hardly differ is drawn in nearby colours, not in the whole scale:
+    an accuracy spans at least 0.1 of colour, another metric at least a tenth of its mean.
+
+    Examples
+    --------
+    >>> colour_range("income_accuracy", np.array([[0.80, 0.81], [0.79, np.nan]]))
+    (0.75, 0.85)
+    >>> colour_range("age_mae", np.array([[0.4, 0.9]]))
+    (0.4, 0.9)
+    """
+    finite = grid[np.isfinite(grid)]
+    if not finite.size:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    middle = (low + high) / 2
+    least = LEAST_SPAN if "acc" in key else LEAST_SPAN * max(abs(middle), 1e-12)
+    if high - low < least:
+        low, high = middle - least / 2, middle + least / 2
+    return round(low, 12), round(high, 12)
 
 
 def cell_position(result: MapResult, weights: Mapping[str, float]) -> tuple[float, float]:
