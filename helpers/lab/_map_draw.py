@@ -16,6 +16,7 @@ from ._map import MapResult, better_is_higher, metric_label, plane_point
 
 __all__ = ["MapPicture", "Picture", "cell_position", "colour_range", "front_figure", "map_figure"]
 
+_LABEL_WIDTH, _LABEL_HEIGHT = 0.11, 0.04  # a front label's room, as shares of the axes
 LEAST_SPAN = 0.1  # of accuracy, or of a loss's or error's mean: the least a panel's colours span
 
 
@@ -56,7 +57,7 @@ def map_figure(result: MapResult):
         ax.set_ylabel(f"{result.y} loss weight", fontsize=9)
         arrow = "higher" if higher else "lower"
         finite = grid[np.isfinite(grid)]
-        spread = f" {finite.min():.2f}-{finite.max():.2f}" if finite.size else ""
+        spread = f": {finite.min():.2f} to {finite.max():.2f}" if finite.size else ""
         title = f"held-out {metric_label(key)}{spread}\n(yellow = better: {arrow})"
         ax.set_title(title, fontsize=9)
         for index, mark in enumerate(result.marks):
@@ -127,15 +128,28 @@ def front_figure(result: MapResult, a: str, b: str):
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     front = result.pareto(a, b)
-    for index, scores in enumerate(result.metrics):
-        if scores is None:
-            continue
+    runs = [i for i, scores in enumerate(result.metrics) if scores is not None]
+    for index in runs:
         on = index in front
-        ax.plot(scores[ka], scores[kb], "o", ms=7 if on else 5, color="C3" if on else "0.6")
+        point = (result.metrics[index][ka], result.metrics[index][kb])
+        ax.plot(*point, "o", ms=7 if on else 5, color="C3" if on else "0.6")
+    ax.autoscale_view()
+    # Labels: every run on the front, then the others where no label is near already.
+    placed: list[tuple[float, float]] = []
+    for index in sorted(runs, key=lambda i: i not in front):
+        point = (result.metrics[index][ka], result.metrics[index][kb])
+        fx, fy = ax.transLimits.transform(point)  # the point as a share of the axes
+        if index not in front and any(
+            abs(fx - px) < _LABEL_WIDTH and abs(fy - py) < _LABEL_HEIGHT for px, py in placed
+        ):
+            continue
+        placed.append((fx, fy))
         w = result.weights[index]
+        right = fx > 0.85  # near the right edge: the label goes left of its point
         ax.annotate(
-            f"{w[result.x]:g}/{w[result.y]:g}", (scores[ka], scores[kb]), xytext=(4, 3),
-            textcoords="offset points", fontsize=7, color="C3" if on else "0.45",
+            f"{w[result.x]:g}/{w[result.y]:g}", point, xytext=(-4 if right else 4, 3),
+            textcoords="offset points", ha="right" if right else "left", fontsize=7,
+            color="C3" if index in front else "0.45",
         )  # fmt: skip
     ax.plot([result.metrics[i][ka] for i in front], [result.metrics[i][kb] for i in front], "-",
             color="C3", lw=1, label="Pareto front (no run beats these on both)")  # fmt: skip
@@ -143,8 +157,12 @@ def front_figure(result: MapResult, a: str, b: str):
                   " is better)", fontsize=9)  # fmt: skip
     ax.set_ylabel(f"held-out {metric_label(kb)} ({'higher' if better_is_higher(kb) else 'lower'}"
                   " is better)", fontsize=9)  # fmt: skip
-    ax.set_title(f"Every mapped run, labelled {result.x} weight / {result.y} weight", fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(
+        f"Every mapped run, labelled {result.x} weight / {result.y} weight\n"
+        "(every run on the front; the others where there is room)",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="best")
     ax.grid(True, alpha=0.3)
     return fig
 
