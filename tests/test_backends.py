@@ -12,6 +12,10 @@ passes in, so a loss weight outside the model's tracked state keeps the value it
 when the step was traced: with loss weights that are plain ``keras.Variable`` objects
 given to ``compile(loss_weights=...)``, the checks of the totals, the zero weight, the
 retrains and the ``on_epoch_begin`` change all fail on JAX (and pass on TensorFlow).
+
+The JAX child also maps a small plane of loss weights and retrains three of its settings
+(``agreement`` in tests/test_lab_map.py, which owns that check and its bars): one JAX
+process for both, so JAX and Keras are imported and set up once.
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ SETTINGS = {
     "torch": ("default",),  # torch's jit_compile means torch.compile: not used by the kit
 }
 FAST = {"jit_compile": True, "steps_per_execution": 4}
-TIMEOUT = 300  # seconds per backend; the checks take about 10-25 s on an idle core
+# The backend whose child also runs the map's agreement check (tests/test_lab_map.py).
+MAP_BACKEND = "jax"
+# Seconds per backend: the checks take about 10-25 s on an idle core, JAX's with the map
+# about 30 s; the limit is for a hang, with room for a busy machine.
+TIMEOUT = 600
 REL = 1e-4
 
 
@@ -144,7 +152,11 @@ def run_checks(setting: str) -> dict:  # pragma: no cover - runs in the child pr
 
 def child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the child process
     sys.path.insert(0, str(ROOT))
-    reports = {setting: run_checks(setting) for setting in argv}
+    reports = {setting: run_checks(setting) for setting in argv if setting != "map"}
+    if "map" in argv:
+        from tests.test_lab_map import JAX_SEEDS, agreement
+
+        reports["map"] = agreement(*JAX_SEEDS, epochs=5)
     print("REPORT " + json.dumps(reports))
     print("still here", file=sys.stderr)  # standard error works after the quiet import
     return 0
@@ -174,8 +186,9 @@ def reports(backend: str) -> dict:
     env = {**os.environ, "KERAS_BACKEND": backend}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    jobs = [*SETTINGS[backend], *(["map"] if backend == MAP_BACKEND else [])]
     result = subprocess.run(
-        [sys.executable, str(Path(__file__)), *SETTINGS[backend]],
+        [sys.executable, str(Path(__file__)), *jobs],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -269,6 +282,13 @@ def test_changing_weights_traces_nothing_again(backend, setting):
     traces = report(backend, setting)["traces"]
     assert traces["after_first_fit_and_evaluate"] >= 1, traces
     assert traces["after_all_changes"] == traces["after_first_fit_and_evaluate"], traces
+
+
+def test_mapped_runs_equal_separate_retrains_on_jax_too():
+    # tests/test_lab_map.py's check, on JAX: its map and retrains ran in the JAX child.
+    from tests.test_lab_map import check_agreement
+
+    check_agreement(reports(MAP_BACKEND)["map"])
 
 
 if __name__ == "__main__":  # pragma: no cover

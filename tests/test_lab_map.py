@@ -3,18 +3,15 @@
 The map stacks one copy of the lab's model per weight setting and trains them in one
 ``fit`` (helpers.lab._copies); each copy must follow the run ``lab.train`` trains at
 its weights, so every spot-checked run is compared with a separate retrain, on seeds
-and data that were not tuned. JAX runs in a child process (a process has one backend).
+and data that were not tuned. JAX needs a process of its own (a process has one backend):
+its check, ``agreement(*JAX_SEEDS)``, runs in tests/test_backends.py's JAX child, which
+the loss-weight checks start anyway, and is judged there by ``check_agreement``.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,9 +22,9 @@ from helpers.lab._copies import CopiesTrainer, held_out_scores
 from helpers.lab._map import MapResult, plane_point
 from helpers.lab._stacked import unstackable
 
-ROOT = Path(__file__).resolve().parents[1]
 ACCURACY_TOL, MAE_REL_TOL = 0.004, 0.01  # the issue's bars for "the same run"
 SPOT = ({"income": 0.01, "gender": 100.0}, {"income": 1.0, "gender": 1.0}, {"income": 100.0})
+JAX_SEEDS = (8, 5)  # data and model seeds of the check on JAX (tests/test_backends.py)
 
 
 def differences(mapped: dict, separate: dict) -> dict:
@@ -85,20 +82,6 @@ def lab():
 @pytest.mark.parametrize(("data_seed", "model_seed"), [(21, 13), (4, 2)])
 def test_every_spot_checked_mapped_run_equals_a_separate_retrain(data_seed, model_seed):
     check_agreement(agreement(data_seed, model_seed, epochs=5))
-
-
-def test_mapped_runs_equal_separate_retrains_on_jax_too():
-    code = (
-        "import json, sys; from tests.test_lab_map import agreement; "
-        "print('REPORT' + json.dumps(agreement(8, 5, 5)))"
-    )
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith("REPORT"))
-    check_agreement(json.loads(line[len("REPORT") :]))
 
 
 def test_a_sweep_trains_its_runs_together_and_records_them(lab):
