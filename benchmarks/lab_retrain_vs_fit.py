@@ -126,7 +126,11 @@ def wrap_hooks(cls, part):
 model_class = type(lab.trainer.model)  # the lab's own subclass: the plain model is not one
 model_class.fit = timed("fit", model_class.fit)
 model_class.evaluate = timed("evaluate", model_class.evaluate)
-wrap_hooks(_trainer.RunControl, "control")
+try:
+    from helpers.lab._run_control import RunControl
+except ImportError:  # a commit from before the control had its own module
+    RunControl = _trainer.RunControl
+wrap_hooks(RunControl, "control")
 wrap_hooks(LiveLossPlot, "curves")
 LivePlot.send_frame = timed("frames", LivePlot.send_frame)
 if hasattr(_trainer.Trainer, "_restore_snapshot"):
