@@ -1,8 +1,9 @@
 """A lab run as one cell of plain Keras: what the cell says, and that it repeats the run.
 
 The cell is written without Keras (fast tests on fake runs); two tests then train a real
-lab, run its cell in a fresh Python process and compare the held-out metrics: a Retrain
-run on loss weights nobody tuned, and a Live run whose weights changed mid-run.
+lab, run its cell in a new Python process and compare the held-out metrics: a Retrain
+run on loss weights nobody tuned, and a Live run whose weights changed mid-run (both
+cells in one process, one after the other, each in a namespace of its own).
 """
 
 import json
@@ -221,15 +222,26 @@ def test_data_that_recorded_no_call_is_refused_with_what_to_do():
 
 
 # ---------------------------------------------------------------------- the cell, run
-def run_cell(code: str) -> dict:
-    """Run ``code`` in a fresh Python process (the kit's root as working folder)."""
+def run_cells(codes: list[str]) -> list[dict]:
+    """Run each cell of ``codes`` in a new Python process (the kit's root as working
+    folder), one after another, each in a namespace of its own; each cell's ``scores``.
+
+    One process for all: one TensorFlow start-up (about 5 s of CPU) instead of one per
+    cell. Every cell seeds Keras itself and imports what it uses, so a cell that leans on
+    anything an earlier one left behind fails as it would in a fresh kernel.
+    """
     script = (
-        code
-        + "\nimport json\nprint('SCORES', json.dumps({k: float(v) for k, v in scores.items()}))"
+        "import json, sys\n"
+        "for code in json.loads(sys.stdin.read()):\n"
+        "    namespace = {'__name__': '__main__'}\n"
+        "    exec(compile(code, 'cell', 'exec'), namespace)\n"
+        "    scores = {k: float(v) for k, v in namespace['scores'].items()}\n"
+        "    print('SCORES', json.dumps(scores), flush=True)\n"
     )
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
     done_ = subprocess.run(
         [sys.executable, "-c", script],
+        input=json.dumps(codes),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -237,8 +249,10 @@ def run_cell(code: str) -> dict:
         timeout=CELL_TIMEOUT_S,
     )
     lines = [line for line in done_.stdout.splitlines() if line.startswith("SCORES ")]
-    assert done_.returncode == 0 and lines, f"the cell failed:\n{done_.stderr[-3000:]}"
-    return json.loads(lines[-1][len("SCORES ") :])
+    assert done_.returncode == 0 and len(lines) == len(codes), (
+        f"cell {len(lines) + 1} of {len(codes)} failed:\n{done_.stderr[-3000:]}"
+    )
+    return [json.loads(line[len("SCORES ") :]) for line in lines]
 
 
 def assert_same_to_3_decimals(cell: dict, lab: dict) -> None:
@@ -256,23 +270,36 @@ def lab():
     lab.close()
 
 
-def test_the_cell_of_a_retrain_run_gives_its_held_out_metrics_in_a_fresh_process(lab):
-    metrics = lab.train(weights=UNTUNED, block=True, draw=False)
-    code = lab_to_code(lab)
-    assert 'loss_weights={"age": 0.37, "income": 2.9, "gender": 0.61}' in code
-    assert_same_to_3_decimals(run_cell(code), metrics)
-
-
-def test_the_cell_of_a_live_run_repeats_its_weight_change_and_its_metrics(lab):
+@pytest.fixture(scope="module")
+def replayed(lab):
+    """A Retrain run on loss weights nobody tuned and a Live run whose weights changed
+    mid-run, each with its cell and what the cell gave in a new process."""
+    retrain = lab.train(weights=UNTUNED, block=True, draw=False)
+    retrain_code = lab_to_code(lab)
     lab.train(weights={"age": 0.001, "income": 0.1, "gender": 10}, mode="live", epochs=8,
               draw=False)  # fmt: skip
     lab.wait(timeout=300, epoch=3)
     lab.set_weights({"income": 10, "gender": 0.1})
-    run = lab.wait(timeout=300)
-    assert run.status == "done" and run.weight_changes, run.message
-    code = lab_to_code(lab, run.number)
+    live = lab.wait(timeout=300)
+    assert live.status == "done" and live.weight_changes, live.message
+    live_code = lab_to_code(lab, live.number)
+    retrain_cell, live_cell = run_cells([retrain_code, live_code])
+    return {
+        "retrain": (retrain, retrain_code, retrain_cell),
+        "live": (live.metrics, live_code, live_cell),
+    }
+
+
+def test_the_cell_of_a_retrain_run_gives_its_held_out_metrics_in_a_fresh_process(replayed):
+    metrics, code, cell = replayed["retrain"]
+    assert 'loss_weights={"age": 0.37, "income": 2.9, "gender": 0.61}' in code
+    assert_same_to_3_decimals(cell, metrics)
+
+
+def test_the_cell_of_a_live_run_repeats_its_weight_change_and_its_metrics(replayed):
+    metrics, code, cell = replayed["live"]
     assert "ReplayWeightChanges" in code
-    assert_same_to_3_decimals(run_cell(code), run.metrics)
+    assert_same_to_3_decimals(cell, metrics)
 
 
 def test_a_method_run_shows_and_replays_only_the_weights_its_epochs_trained_with(lab):
