@@ -1,9 +1,10 @@
 """``pytest --nbval --guides`` runs each guide's solution blocks in its notebook's nbval kernel.
 
 A small project in a temporary folder (the repository's conftest.py and
-tools/guide_solutions.py, one notebook and its guide) is tested in a child pytest: the
-blocks run after the notebook's cells, in that kernel, and a wrong claim fails with the
-guide's place and what the kernel gave.
+tools/guide_solutions.py, two notebooks and their guides: lesson 01's guide right, lesson
+02's with a wrong claim) is tested in a child pytest: the blocks run after their
+notebook's cells, in that kernel, and a wrong claim fails with the guide's place and what
+the kernel gave.
 """
 
 import shutil
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,20 +39,27 @@ x / 0
 """
 
 
-def _project(tmp_path: Path, value: int) -> Path:
-    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
-    shutil.copytree(
-        ROOT / "tools", tmp_path / "tools", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "lessons").mkdir()
+def _lesson(project: Path, number: str, value: int) -> None:
+    """Notebook ``number`` (one cell: ``x = 21``) and its guide, whose block 1 says ``value``."""
     cell = nbformat.v4.new_code_cell("x = 21\nprint(x)")
     cell.execution_count = 1
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="21\n")]
     nb = nbformat.v4.new_notebook(cells=[cell])
-    nbformat.write(nb, tmp_path / "notebooks" / "01-a-lesson.ipynb")
-    (tmp_path / "lessons" / "01-a-lesson.md").write_text(GUIDE.format(value=value))
-    return tmp_path
+    nbformat.write(nb, project / "notebooks" / f"{number}-a-lesson.ipynb")
+    (project / "lessons" / f"{number}-a-lesson.md").write_text(GUIDE.format(value=value))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """Lesson 01, whose guide is right (42), and lesson 02, whose block 1 is wrong (43)."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(ROOT / "conftest.py", root / "conftest.py")
+    shutil.copytree(ROOT / "tools", root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "notebooks").mkdir()
+    (root / "lessons").mkdir()
+    _lesson(root, "01", 42)
+    _lesson(root, "02", 43)
+    return root
 
 
 def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -74,10 +83,14 @@ def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_guide_blocks_run_after_the_notebook_in_its_kernel(tmp_path):
-    result = _pytest(_project(tmp_path, 42), "--guides")
-    assert result.returncode == 0, result.stdout + result.stderr
-    # -rA lists every item in the order it ran: the notebook's cell, then the guide's blocks.
+@pytest.fixture(scope="module")
+def with_guides(project) -> subprocess.CompletedProcess:
+    return _pytest(project, "--guides")
+
+
+def test_guide_blocks_run_after_the_notebook_in_its_kernel(with_guides):
+    result = with_guides
+    # -rA lists every item in the order it ran: each notebook's cell, then its guide's blocks.
     ran = [
         line.split(" ", 1)[1] for line in result.stdout.splitlines() if line.startswith("PASSED ")
     ]
@@ -85,19 +98,23 @@ def test_guide_blocks_run_after_the_notebook_in_its_kernel(tmp_path):
         "notebooks/01-a-lesson.ipynb::Cell 0",
         "notebooks/01-a-lesson.ipynb::guide block 1 (line 7)",
         "notebooks/01-a-lesson.ipynb::guide block 2 (line 16)",
+        "notebooks/02-a-lesson.ipynb::Cell 0",
+        "notebooks/02-a-lesson.ipynb::guide block 2 (line 16)",
     ], result.stdout
-    assert "3 passed" in result.stdout, result.stdout
 
 
-def test_a_wrong_claim_fails_with_the_guide_place_and_the_kernel_value(tmp_path):
-    result = _pytest(_project(tmp_path, 43), "--guides")
+def test_a_wrong_claim_fails_with_the_guide_place_and_the_kernel_value(with_guides):
+    result = with_guides
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "1 failed, 2 passed" in result.stdout, result.stdout
+    assert "1 failed, 5 passed" in result.stdout, result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    assert len(failed) == 1, result.stdout
+    assert failed[0].startswith("FAILED notebooks/02-a-lesson.ipynb::guide block 1 (line 7)")
     assert "Challenge 1: the value (solution block 1, line 7)" in result.stdout
     assert "the guide says `y  # 43`, the kernel gives 42" in result.stdout
 
 
-def test_without_the_option_only_the_notebook_runs(tmp_path):
-    result = _pytest(_project(tmp_path, 43))
+def test_without_the_option_only_the_notebook_runs(project):
+    result = _pytest(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout, result.stdout
+    assert "2 passed" in result.stdout, result.stdout
