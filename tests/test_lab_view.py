@@ -11,6 +11,13 @@ HEADS = ("age", "income", "gender")
 METRICS = {"age": "age_mae", "income": "income_accuracy", "gender": "gender_accuracy"}
 
 
+class FakeTasks(traitlets.HasTraits):
+    """The state's maps and sweeps: what trains many settings now, the latest map."""
+
+    kind = traitlets.Unicode("")
+    last_map = traitlets.Any(None, allow_none=True)
+
+
 class FakeState(traitlets.HasTraits):
     """Holds the traits the view follows; records every method the view calls."""
 
@@ -24,14 +31,13 @@ class FakeState(traitlets.HasTraits):
     button_mode = traitlets.Unicode("retrain")
     button_method = traitlets.Unicode("manual")
     button_epochs = traitlets.Dict({"retrain": 10, "live": 100})
-    task = traitlets.Unicode("")
-    last_map = traitlets.Any(None, allow_none=True)
 
     def __init__(self):
         super().__init__()
         self.calls = []
         self.weights = dict.fromkeys(HEADS, 1.0)
         self.closed = False
+        self.tasks = FakeTasks()
 
     def _record(name):
         return lambda self, *args, **kwargs: self.calls.append((name, *args))
@@ -103,10 +109,10 @@ def test_while_a_map_trains_only_stop_and_reset_act_and_map_calls_the_lab(view):
     v.map_action = lambda: started.append(True)
     v.buttons["map"].click()
     assert started == [True]
-    state.task = "map"
+    state.tasks.kind = "map"
     assert v.buttons["train"].disabled and v.buttons["map"].disabled
     assert not v.buttons["stop"].disabled
-    state.task = ""
+    state.tasks.kind = ""
     assert not v.buttons["train"].disabled and not v.buttons["map"].disabled
     assert v.buttons["stop"].disabled
 

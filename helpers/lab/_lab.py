@@ -244,15 +244,15 @@ class LossWeightLab:
                 if block:
                     raise
                 return None
-            self.state.map_done(result)
+            self.state.tasks.map_done(result)
             return result
 
-        return self.state.run_task("map", task, block)
+        return self.state.tasks.run("map", task, block)
 
     @property
     def last_map(self) -> MapResult | None:
         """The latest trade-off map (:meth:`map`), or None."""
-        return self.state.last_map
+        return self.state.tasks.last_map
 
     def _copies(self) -> Callable[..., Any] | None:
         """The stacked trainer's ``train``, or None when this model cannot be stacked."""

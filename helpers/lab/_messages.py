@@ -20,6 +20,7 @@ __all__ = [
     "diverged_text",
     "fmt",
     "limit_text",
+    "map_text",
     "method_text",
     "run_how",
     "runs_table",
@@ -112,6 +113,17 @@ def balance_text(losses: Mapping[str, float], weights: Mapping[str, float]) -> s
         + "; weights "
         + ", ".join(f"{h} {weights[h]:.3g}" for h in losses)
         + f" make each weighted loss equal, {share_text}."
+    )
+
+
+def map_text(result: Any) -> str:
+    """What a finished (or stopped) map holds, and how to read it."""
+    holes = sum(m is None for m in result.metrics)
+    hole_text = f", {holes} diverged (holes)" if holes else ""
+    ended = f"stopped after epoch {result.epochs}" if result.stopped else "done"
+    return (
+        f"Map {ended}: {len(result.weights)} runs in {result.seconds:.1f} s{hole_text}. "
+        "Move a slider to read the nearest mapped run; Train runs the exact setting."
     )
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import traitlets
 
@@ -20,6 +19,7 @@ from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN, balanced_weights
 from ._messages import RESET, balance_text, limit_text, method_text, started_text, status_line
 from ._methods import MANUAL, METHODS, starting_weights, train_mode
 from ._records import MODES, Run, RunRequest, check_lab_weights
+from ._tasks import LabTasks
 from ._worker import RunWorker, TrainerLike
 
 __all__ = ["LabState"]
@@ -45,8 +45,6 @@ class LabState(traitlets.HasTraits):
     button_mode = traitlets.Unicode("retrain", help="What the Train button does.")
     button_method = traitlets.Unicode(MANUAL, help="Who chooses the weights on Train.")
     button_epochs = traitlets.Dict(help="The Train button's epochs, per mode.")
-    last_map = traitlets.Any(None, allow_none=True, help="The latest trade-off map, or None.")
-    task = traitlets.Unicode("", help="What trains many settings now ('map', 'sweep'), or ''.")
 
     def __init__(
         self,
@@ -76,6 +74,7 @@ class LabState(traitlets.HasTraits):
         self.worker = RunWorker(
             trainer, started=self._run_started, progressed=self._epoch_begun, ended=self._run_ended
         )
+        self.tasks = LabTasks(self)  #: Maps and sweeps: many settings at once.
         self.status = self.status_text()
         _OPEN_LABS.add(self)
 
@@ -138,15 +137,12 @@ class LabState(traitlets.HasTraits):
 
     def press_train(self) -> None:
         """The Train button: the sliders' weights, the mode and epochs the widgets show."""
-        if self._closed:
-            self.set_message(self._closed)
-            return
         method = self.button_method
         mode = train_mode(method, self.button_mode)
         try:
             request = self._request(None, self.button_epochs[mode], mode, True, method)
             self.worker.start(request, False)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError) as exc:  # a run in progress, a closed lab
             self.set_message(str(exc))
 
     def train(
@@ -160,65 +156,26 @@ class LabState(traitlets.HasTraits):
         method: str = MANUAL,
     ) -> Run | None:
         """Start a run (code's defaults: Retrain and its epochs); see ``LossWeightLab.train``."""
-        self._check_open()
         mode = "retrain" if mode is None else check_choice("mode", mode, MODES)
         if epochs is None:
             epochs = self.default_epochs[mode]
         return self.worker.start(self._request(weights, epochs, mode, draw, method), block)
 
-    def run_blocking(self, weights: Mapping[str, float], epochs: int, kind: str) -> Run:
-        """Train one run in this thread without drawing (a sweep's step); return it."""
-        self._check_open()
-        return self.worker.start(self._request(weights, epochs, kind, False), block=True)
+    def claim_for_task(self, kind: str) -> RunRequest:
+        """Hold the lab's thread for a map or a sweep (``self.tasks``), as for a run."""
+        return self._request(None, 1, kind, False)
 
-    def run_task(self, kind: str, task: Callable[..., Any], block: bool) -> Any:
-        """Train many settings at once (a map, a sweep): ``task(stop, progress)``.
-
-        The task holds the lab as a run does (Train waits, Stop and Reset reach it);
-        ``progress(text)`` shows a line in the status. Returns the task's result when
-        ``block``, else None at once (the task then runs on the lab's thread).
-        """
-        self._check_open()
+    def task_ended(self) -> None:
+        """A map or a sweep let the thread go: the status line, and a Reset asked meanwhile."""
         with self._lock:
-            request = RunRequest(dict(self._wanted), 1, kind, False)
-            self.worker.claim(request)
-
-        def progress(text: str) -> None:
-            self.status = text
-
-        def body(request: RunRequest) -> Any:
-            self.task = kind
-            try:
-                return task(request.stop, progress)
-            finally:
-                with self._lock:
-                    reset, self._reset_requested = self._reset_requested, False
-                self.status = self.status_text()
-                if reset:
-                    self._reset_now()
-                self.task = ""
-
-        return self.worker.start_task(request, body, block)
-
-    def map_done(self, result: Any) -> None:
-        """Keep ``result`` as the lab's map and say what it holds."""
-        self.last_map = result
-        holes = sum(m is None for m in result.metrics)
-        hole_text = f", {holes} diverged (holes)" if holes else ""
-        ended = f"stopped after epoch {result.epochs}" if result.stopped else "done"
-        self.set_message(
-            f"Map {ended}: {len(result.weights)} runs in {result.seconds:.1f} s{hole_text}. "
-            "Move a slider to read the nearest mapped run; Train runs the exact setting."
-        )
-
-    def record_runs(self, make: Callable[[int], Run], count: int) -> list[Run]:
-        """Add ``count`` finished runs made by ``make(number)`` to the runs table."""
-        runs = [self.worker.record(make) for _ in range(count)]
-        self.runs = list(self.worker.runs)
-        return runs
+            reset, self._reset_requested = self._reset_requested, False
+        self.status = self.status_text()
+        if reset:
+            self._reset_now()
 
     def _request(self, weights, epochs, kind, draw, method=MANUAL) -> RunRequest:
-        """Check a run's arguments, reserve the worker, move the sliders to its weights."""
+        """Check the lab is open and a run's arguments, reserve the worker, move the sliders."""
+        self._check_open()
         epochs = check_int("epochs", epochs, low=1, high=100_000)
         weights = starting_weights(method, kind, weights, self.heads)
         if METHODS[method].chooses_weights:
@@ -290,14 +247,6 @@ class LabState(traitlets.HasTraits):
         self.set_weights(weights)
         self.set_message(balance_text(losses, weights))
         return weights
-
-    def restore_weights(self, weights: Mapping[str, float]) -> None:
-        """Put the sliders back at ``weights`` unless a Reset or close came meanwhile."""
-        with self._lock:
-            if not self._reset_requested and self._closed is None:
-                self._wanted = dict(weights)
-            shown = dict(self._wanted)
-        self.weights = shown
 
     def clear_runs(self) -> None:
         """Empty the runs table."""

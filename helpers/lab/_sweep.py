@@ -53,7 +53,7 @@ def run_sweep(
         )
         return metrics, done, finished, time.perf_counter() - started
 
-    metrics, done, finished, seconds = state.run_task("sweep", task, block=True)
+    metrics, done, finished, seconds = state.tasks.run("sweep", task, block=True)
 
     def make(plan: dict[str, float], scores: dict[str, float] | None):
         def run(number: int) -> Run:
@@ -71,7 +71,7 @@ def run_sweep(
         return run
 
     for plan, scores in zip(plans[:finished], metrics[:finished], strict=True):
-        state.record_runs(make(plan, scores), 1)
+        state.tasks.record(make(plan, scores))
     state.set_message(
         f"{what}: done in {seconds:.1f} s; the sliders stay where they were."
         if finished == len(plans)

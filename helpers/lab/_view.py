@@ -27,7 +27,7 @@ __all__ = ["LabView", "table_html"]
 
 # A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
 SLIDER_STEP = 0.05
-TRAIN_SETTINGS = ["current_run", "task", "button_mode", "button_method", "button_epochs"]
+TRAIN_SETTINGS = ["current_run", "button_mode", "button_method", "button_epochs"]
 MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
 
 
@@ -138,8 +138,9 @@ class LabView:
         dlink((state, "message"), (self.message, "value"), transform=html.escape)
         state.observe(self._show_weights, names="weights")
         state.observe(self._show_runs, names="runs")
-        state.observe(lambda change: self._show_map(change["new"]), names="last_map")
         state.observe(self._show_controls, names=TRAIN_SETTINGS)
+        state.tasks.observe(self._show_controls, names="kind")  # a map or sweep trains
+        state.tasks.observe(lambda change: self._show_map(change["new"]), names="last_map")
         state.observe(lambda _: self.hide_plot(), names="resets")
         state.observe(lambda change: self.retire(change["new"]), names="retired")
 
@@ -222,8 +223,8 @@ class LabView:
         """Mode and epochs show what Train does, or (greyed) what the run in progress does."""
         state, run = self.state, self.state.current_run
         busy = run is not None
-        self.buttons["map"].disabled = busy or bool(state.task)
-        if state.task:  # a map or sweep trains: only Stop and Reset act
+        self.buttons["map"].disabled = busy or bool(state.tasks.kind)
+        if state.tasks.kind:  # a map or sweep trains: only Stop and Reset act
             self.buttons["train"].disabled = True
             self.buttons["stop"].disabled = False
             return
