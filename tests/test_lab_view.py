@@ -3,9 +3,9 @@
 import pytest
 import traitlets
 
-from helpers.lab._messages import RETIRED
+from helpers.lab._messages import RETIRED, table_html
 from helpers.lab._records import Run
-from helpers.lab._view import LabView, table_html
+from helpers.lab._view import LabView
 
 HEADS = ("age", "income", "gender")
 METRICS = {"age": "age_mae", "income": "income_accuracy", "gender": "gender_accuracy"}

@@ -1,7 +1,8 @@
-"""The texts a learner reads: the status line, Balance's explanation, run messages, rows."""
+"""The texts a learner reads: status line, Balance's note, run messages, the runs table."""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,9 +13,11 @@ from ._methods import METHODS
 from ._records import Run
 
 __all__ = [
+    "CODE_SHOWN",
     "CURVES_NOTE",
     "RESET",
     "RETIRED",
+    "TOOLTIPS",
     "balance_text",
     "curves_caption",
     "diverged_text",
@@ -26,15 +29,30 @@ __all__ = [
     "runs_table",
     "started_text",
     "status_line",
+    "table_html",
     "weight_text",
 ]
 
+CODE_SHOWN = "The last run as one cell of plain Keras: copy it into a new cell and run it."
 CURVES_NOTE = "curves: training data · runs table: held-out data"
 RESET = "Reset: sliders and model are back at the start; earlier runs stay in the table."
 RETIRED = (
     "This lab was replaced: the cell that made it ran again and made a new lab. Run the "
     "cell that shows the lab again to see the new one; this one can no longer train."
 )
+
+TOOLTIPS = {  # the lab's controls, by name
+    "retrain": "every Train starts from the same initial weights",
+    "live": "sliders change the running model's loss weights from the next epoch",
+    "method": "who chooses the loss weights when you press Train",
+    "train": "train with the sliders' weights",
+    "stop": "stop: the epoch in progress ends early",
+    "reset": "sliders and model back to the start",
+    "balance": "weights that give every head an equal share of the initial loss",
+    "code": "the last run as one cell of plain Keras",
+    "map": "train a 5 x 5 map of the last two heads' weights (the others as the sliders are),"
+    " all runs together; then a slider move reads the nearest mapped run",
+}
 
 
 def fmt(value: float) -> str:
@@ -159,3 +177,31 @@ def runs_table(
             row[key] = run.metrics.get(key, math.nan) if run.metrics else math.nan
         rows.append(row)
     return rows
+
+
+def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[str, str]) -> str:
+    """The runs table, newest run first, in a box that scrolls after about six rows."""
+    if not runs:
+        return "<i>No runs yet: press Train.</i>"
+    rows = runs_table(runs, heads, head_metrics)
+    metric_cols = list(head_metrics.values())
+    head = "".join(
+        f"<th>{html.escape(c)}</th>"
+        for c in ["run", "mode", *(f"weight {h}" for h in heads), *metric_cols, "status"]
+    )
+    body = []
+    for run, row in reversed(list(zip(runs, rows, strict=True))):
+        cells = [str(row["run"]), run_how(run), *(weight_text(run, h) for h in heads)]
+        cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
+        cells.append(row["status"])
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (
+        "<style>.lw-runs-table th, .lw-runs-table td {padding: 1px 10px; text-align: right;"
+        " white-space: nowrap}"
+        " .lw-runs-table th {border-bottom: 1px solid #999; position: sticky; top: 0;"
+        " background: var(--jp-layout-color1, white)}</style>"
+        "<div>Runs, newest first (metrics on held-out data):</div>"
+        '<div class="lw-runs-scroll" style="max-height: 12em; overflow-y: auto">'
+        '<table class="lw-runs-table" style="border-collapse:collapse">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )

@@ -19,16 +19,23 @@ from traitlets import dlink
 
 from helpers.lossweights import WEIGHT_MAX, WEIGHT_MIN
 
-from ._messages import run_how, runs_table, weight_text
+from ._messages import CODE_SHOWN, TOOLTIPS, table_html
 from ._methods import METHODS, train_mode
-from ._records import Run
 
-__all__ = ["LabView", "table_html"]
+__all__ = ["LabView"]
 
 # A log slider moves by 10**0.05 (12%) per arrow key: 60 presses from 1 to 0.001.
 SLIDER_STEP = 0.05
 TRAIN_SETTINGS = ["current_run", "button_mode", "button_method", "button_epochs"]
 MODE_OPTIONS = [("Retrain", "retrain"), ("Live", "live")]
+BUTTONS = [  # name (its label and TOOLTIPS key), CSS class, style
+    ("train", "lw-train", "success"),
+    ("stop", "lw-stop", "danger"),
+    ("reset", "lw-reset", ""),
+    ("balance", "lw-balance", "info"),
+    ("code", "lw-code-button", ""),
+    ("map", "lw-map-button", "warning"),
+]
 
 
 class LabView:
@@ -36,83 +43,60 @@ class LabView:
 
     def __init__(self, state: Any, heads: Sequence[str], head_metrics: Mapping[str, str]):
         self.state, self.heads, self.head_metrics = state, tuple(heads), dict(head_metrics)
-        self.sliders = {h: self._slider(h, state.weights[h]) for h in self.heads}
-        self.mode = widgets.ToggleButtons(
+        self.sliders = {h: _slider(h, state.weights[h]) for h in self.heads}
+        for head, slider in self.sliders.items():
+            slider.observe(functools.partial(self._slider_moved, head), names="value")
+        self.mode = _widget(
+            widgets.ToggleButtons,
+            "lw-mode",
             options=MODE_OPTIONS,
             value=state.button_mode,
-            tooltips=[
-                "every Train starts from the same initial weights",
-                "sliders change the running model's loss weights from the next epoch",
-            ],
+            tooltips=[TOOLTIPS[mode] for _, mode in MODE_OPTIONS],
             style={"button_width": "80px"},
         )
-        self.mode.add_class("lw-mode")
         self.mode.observe(self._mode_chosen, names="value")
-        self.method = widgets.Dropdown(
+        self.method = _widget(
+            widgets.Dropdown,
+            "lw-method",
             options=[(m.label, m.name) for m in METHODS.values()],
             value=state.button_method,
             description="weights",
-            tooltip="who chooses the loss weights when you press Train",
-            layout=widgets.Layout(width="220px"),
+            tooltip=TOOLTIPS["method"],
+            layout={"width": "220px"},
         )
-        self.method.add_class("lw-method")
         self.method.observe(self._method_chosen, names="value")
-        self.epochs_box = widgets.BoundedIntText(
+        self.epochs_box = _widget(
+            widgets.BoundedIntText,
+            "lw-epochs",
             value=state.button_epochs[state.button_mode],
             min=1,
             max=100_000,
             description="epochs",
-            layout=widgets.Layout(width="160px"),
+            layout={"width": "160px"},
         )
-        self.epochs_box.add_class("lw-epochs")
         self.epochs_box.observe(self._epochs_typed, names="value")
-        self.buttons = {
-            "train": _button("Train", "lw-train", "success", "train with the sliders' weights"),
-            "stop": _button("Stop", "lw-stop", "danger", "stop: the epoch in progress ends early"),
-            "reset": _button("Reset", "lw-reset", "", "sliders and model back to the start"),
-            "balance": _button(
-                "Balance",
-                "lw-balance",
-                "info",
-                "weights that give every head an equal share of the initial loss",
-            ),
-        }
-        self.buttons["code"] = _button(
-            "Code", "lw-code-button", "", "the last run as one cell of plain Keras"
-        )
-        self.buttons["map"] = _button(
-            "Map",
-            "lw-map-button",
-            "warning",
-            "train a 5 x 5 map of the last two heads' weights (the others as the sliders"
-            " are), all runs together; then a slider move reads the nearest mapped run",
-        )
-        self.map_action: Any = None  # set by the lab: starts a map
-        self.buttons["map"].on_click(lambda _: self._start_map())
-        self.code_source: Any = None  # set by the lab: returns the last run's cell
-        self.code = widgets.Textarea(
-            layout=widgets.Layout(display="none", width="100%", height="18em")
-        )
-        self.code.add_class("lw-code")
-        self.buttons["code"].on_click(lambda _: self._show_code())
+        self.buttons = {name: _button(name, css, style) for name, css, style in BUTTONS}
+        self.buttons["stop"].disabled = True
         self.buttons["train"].on_click(lambda _: state.press_train())
         self.buttons["stop"].on_click(lambda _: state.stop(wait=False))
         self.buttons["reset"].on_click(lambda _: state.closed or state.reset())
         self.buttons["balance"].on_click(lambda _: state.closed or state.balance())
-        self.buttons["stop"].disabled = True
-        self.status = _html("lw-status", "")
-        self.message = _html("lw-message", "")
-        self.plot = widgets.Image(
-            format="png", layout=widgets.Layout(display="none", max_width="100%")
+        self.buttons["code"].on_click(lambda _: self._show_code())
+        self.buttons["map"].on_click(lambda _: self._start_map())
+        self.code_source: Any = None  # set by the lab: returns the last run's cell
+        self.map_action: Any = None  # set by the lab: starts a map
+        self.status = _widget(widgets.HTML, "lw-status")
+        self.message = _widget(widgets.HTML, "lw-message")
+        self.table = _widget(widgets.HTML, "lw-runs", value=table_html([], heads, head_metrics))
+        self.map_point = _widget(widgets.HTML, "lw-map-point")
+        hidden = {"display": "none", "max_width": "100%"}  # shown once there is something
+        self.map_plot = _widget(  # drawn at its own size, not stretched
+            widgets.Image, "lw-map", format="png", layout={**hidden, "align_self": "flex-start"}
         )
-        self.plot.add_class("lw-plot")
-        self.table = _html("lw-runs", table_html([], self.heads, self.head_metrics))
-        self.map_point = _html("lw-map-point", "")
-        self.map_plot = widgets.Image(  # drawn at its own size, not stretched
-            format="png",
-            layout=widgets.Layout(display="none", max_width="100%", align_self="flex-start"),
+        self.plot = _widget(widgets.Image, "lw-plot", format="png", layout=hidden)
+        self.code = _widget(
+            widgets.Textarea, "lw-code", layout={**hidden, "width": "100%", "height": "18em"}
         )
-        self.map_plot.add_class("lw-map")
         self._map_picture: Any = None
         controls = widgets.VBox(
             [
@@ -143,24 +127,6 @@ class LabView:
         state.tasks.observe(lambda change: self._show_map(change["new"]), names="last_map")
         state.observe(lambda _: self.hide_plot(), names="resets")
         state.observe(lambda change: self.retire(change["new"]), names="retired")
-
-    def _slider(self, head: str, value: float):
-        slider = widgets.FloatLogSlider(
-            value=value,
-            base=10,
-            min=math.log10(WEIGHT_MIN),
-            max=math.log10(WEIGHT_MAX),
-            step=SLIDER_STEP,
-            description=head,
-            readout_format=".3g",
-            continuous_update=False,
-            tooltip=f"{head} loss weight, {WEIGHT_MIN:g} to {WEIGHT_MAX:g} (log scale)",
-            layout=widgets.Layout(width="360px"),
-        )
-        slider.add_class("lw-slider")
-        slider.add_class(f"lw-slider-{head}")
-        slider.observe(functools.partial(self._slider_moved, head), names="value")
-        return slider
 
     # ------------------------------------------------------------------ widgets -> state
     # A change that shows what the state already holds (the view following the state,
@@ -253,9 +219,7 @@ class LabView:
             return
         self.code.value = text
         self.code.layout.display = None
-        self.state.set_message(
-            "The last run as one cell of plain Keras: copy it into a new cell and run it."
-        )
+        self.state.set_message(CODE_SHOWN)
 
     def hide_code(self) -> None:
         """Empty and hide the code box (a new run started; Code shows its cell again)."""
@@ -282,61 +246,45 @@ class LabView:
             self.plot.layout.display = None
 
     def close(self) -> None:
-        """Close every widget (their front-end views go away)."""
-        for w in [
-            *self.sliders.values(),
-            self.mode,
-            self.method,
-            self.epochs_box,
-            *self.buttons.values(),
-            self.status,
-            self.message,
-            self.plot,
-            self.table,
-            self.map_point,
-            self.map_plot,
-            self.code,
-            self.widget,
-        ]:
-            w.close()
+        """Close every widget, the boxes too (their front-end views go away)."""
+        _close_all(self.widget)
 
 
-def table_html(runs: Sequence[Run], heads: Sequence[str], head_metrics: Mapping[str, str]) -> str:
-    """The runs table, newest run first, in a box that scrolls after about six rows."""
-    if not runs:
-        return "<i>No runs yet: press Train.</i>"
-    rows = runs_table(runs, heads, head_metrics)
-    metric_cols = list(head_metrics.values())
-    head = "".join(
-        f"<th>{html.escape(c)}</th>"
-        for c in ["run", "mode", *(f"weight {h}" for h in heads), *metric_cols, "status"]
+def _slider(head: str, value: float):
+    slider = _widget(
+        widgets.FloatLogSlider,
+        "lw-slider",
+        value=value,
+        base=10,
+        min=math.log10(WEIGHT_MIN),
+        max=math.log10(WEIGHT_MAX),
+        step=SLIDER_STEP,
+        description=head,
+        readout_format=".3g",
+        continuous_update=False,
+        tooltip=f"{head} loss weight, {WEIGHT_MIN:g} to {WEIGHT_MAX:g} (log scale)",
+        layout={"width": "360px"},
     )
-    body = []
-    for run, row in reversed(list(zip(runs, rows, strict=True))):
-        cells = [str(row["run"]), run_how(run), *(weight_text(run, h) for h in heads)]
-        cells += ["–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in metric_cols]
-        cells.append(row["status"])
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return (
-        "<style>.lw-runs-table th, .lw-runs-table td {padding: 1px 10px; text-align: right;"
-        " white-space: nowrap}"
-        " .lw-runs-table th {border-bottom: 1px solid #999; position: sticky; top: 0;"
-        " background: var(--jp-layout-color1, white)}</style>"
-        "<div>Runs, newest first (metrics on held-out data):</div>"
-        '<div class="lw-runs-scroll" style="max-height: 12em; overflow-y: auto">'
-        '<table class="lw-runs-table" style="border-collapse:collapse">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    slider.add_class(f"lw-slider-{head}")
+    return slider
+
+
+def _button(name: str, css: str, style: str):
+    button = _widget(
+        widgets.Button, css, description=name.title(), button_style=style, tooltip=TOOLTIPS[name]
     )
-
-
-def _button(label: str, css: str, style: str, tooltip: str):
-    button = widgets.Button(description=label, button_style=style, tooltip=tooltip)
     button.layout.width = "90px"
-    button.add_class(css)
     return button
 
 
-def _html(css: str, value: str):
-    widget = widgets.HTML(value=value)
+def _widget(kind: Any, css: str, **options: Any):
+    """A ``kind`` widget made with ``options``, with its stable CSS class."""
+    widget = kind(**options)
     widget.add_class(css)
     return widget
+
+
+def _close_all(widget: Any) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_all(child)
+    widget.close()
