@@ -68,7 +68,7 @@ for _ in range({repeats}):
     start = time.perf_counter(); lab.train(weights, block=True, draw=False)
     times["quiet retrain"].append(time.perf_counter() - start)
 peak_after = peak_mib()
-stacked = lab._copies_trainer._model(25)[0]
+stacked = lab._map_and_sweep.copies_trainer._model(25)[0]
 parameters = sum(int(np.prod(v.shape)) for v in stacked.trainable_variables)
 optimizer = sum(int(np.prod(v.shape)) for v in stacked.optimizer.variables)
 worst = {{}}

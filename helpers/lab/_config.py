@@ -1,7 +1,8 @@
 """What a lab trains on: the data by head, the losses, metrics and optimizer, checked once.
 
 :func:`make_config` turns the constructor's flexible arguments into a frozen
-:class:`LabConfig`, so the trainer never has to guess what it was given.
+:class:`LabConfig`, so the trainer never has to guess what it was given. :data:`CURVES`
+is how every lab draws its live curves.
 """
 
 from __future__ import annotations
@@ -15,9 +16,36 @@ import numpy as np
 
 from helpers._validate import check_bool, check_float, check_int
 
-__all__ = ["LabConfig", "default_steps_per_execution", "make_config"]
+from ._messages import CURVES_NOTE
+
+__all__ = [
+    "CURVES",
+    "LabConfig",
+    "build_model_seeded",
+    "default_steps_per_execution",
+    "make_config",
+]
 
 _POSTS_HEADS = ("age", "income", "gender")
+
+# A Train press aims to show its first curve point within this many seconds: the first
+# epoch is drawn when the run is expected to last longer, else its points come with the
+# final frame. Measured medians 0.23 s (TensorFlow) and 0.33 s (JAX); a run near the
+# threshold or on a busy machine can take longer (up to 0.8-1.0 s, benchmarks/RESULTS.md).
+FIRST_POINT_S = 0.5
+CURVES = dict(  # the lab's live plot: every panel, small, drawn into the lab's image
+    contributions=True,
+    metrics=True,
+    min_interval=0.5,
+    max_overhead=0.25,
+    columns=3,
+    panel_size=(3.2, 2.0),
+    dpi=96,
+    legend="above",
+    display=False,
+    draw_first_epoch=FIRST_POINT_S,
+    caption=CURVES_NOTE,
+)
 
 
 @dataclass(frozen=True)

@@ -8,38 +8,19 @@ from typing import Any
 from helpers.live import LiveLossPlot
 
 from ._cells import retire_the_lab_this_cell_made_before
-from ._config import build_model_seeded, make_config
-from ._copies import CopiesTrainer
+from ._config import CURVES, build_model_seeded, make_config
 from ._map import DEFAULT_VALUES, MapResult
-from ._map_train import run_map
-from ._messages import CURVES_NOTE, fmt, runs_table
+from ._map_sweep import MapAndSweep
+from ._messages import fmt, lab_text, runs_table
 from ._methods import MANUAL
-from ._records import LabDivergedError, Run, check_lab_weights
+from ._provenance import lab_to_code
+from ._records import Run, check_lab_weights
 from ._state import LabState
-from ._sweep import SweepResult, run_sweep
+from ._sweep import SweepResult
 from ._trainer import Trainer
 from ._view import LabView
 
 __all__ = ["LossWeightLab"]
-
-# A Train press aims to show its first curve point within this many seconds: the first
-# epoch is drawn when the run is expected to last longer, else its points come with the
-# final frame. Measured medians 0.23 s (TensorFlow) and 0.33 s (JAX); a run near the
-# threshold or on a busy machine can take longer (up to 0.8-1.0 s, benchmarks/RESULTS.md).
-FIRST_POINT_S = 0.5
-CURVES = dict(  # the lab's live plot: every panel, small, drawn into the lab's image
-    contributions=True,
-    metrics=True,
-    min_interval=0.5,
-    max_overhead=0.25,
-    columns=3,
-    panel_size=(3.2, 2.0),
-    dpi=96,
-    legend="above",
-    display=False,
-    draw_first_epoch=FIRST_POINT_S,
-    caption=CURVES_NOTE,
-)
 
 
 class LossWeightLab:
@@ -131,7 +112,7 @@ class LossWeightLab:
         self.plot, self.table = self.view.plot, self.view.table  #: Curves, runs table.
         self.widget = self.view.widget  #: The whole lab as one widget.
         self.mode = mode
-        self._copies_trainer: CopiesTrainer | None = None  # built at the first map or sweep
+        self._map_and_sweep = MapAndSweep(self.state, self.trainer, self.head_metrics)
         retire_the_lab_this_cell_made_before(self)
 
     def train(
@@ -159,13 +140,7 @@ class LossWeightLab:
         run = self.state.train(
             weights, epochs=epochs, block=block, mode=mode, draw=draw, method=method
         )
-        if run is None:
-            return None
-        if run.status == "diverged":
-            raise LabDivergedError(run.message)
-        if run.status == "failed" and run.error is not None:
-            raise run.error
-        return dict(run.metrics) if run.metrics is not None else None
+        return None if run is None else run.outcome()
 
     def set_weights(self, weights: Mapping[str, float]) -> dict[str, float]:
         """Set the weights the sliders show (heads left out keep theirs); return them all.
@@ -194,15 +169,7 @@ class LossWeightLab:
 
         The sliders end where they began; Stop ends the sweep with the runs done so far.
         """
-        return run_sweep(
-            self.state,
-            self._copies(),
-            head,
-            values,
-            weights=weights,
-            epochs=epochs,
-            head_metrics=self.head_metrics,
-        )
+        return self._map_and_sweep.sweep(head, values, weights=weights, epochs=epochs)
 
     def map(
         self,
@@ -223,42 +190,7 @@ class LossWeightLab:
         draws the map. ``block=False`` returns None at once (see :meth:`wait`). Stop ends
         the map early; a run whose loss became NaN is a hole, not an error.
         """
-        x = self.heads[-2] if x is None else x
-        y = self.heads[-1] if y is None else y
-        train = run_map(
-            self.state,
-            self._copies(),
-            x,
-            y,
-            values,
-            weights=weights,
-            epochs=epochs,
-            head_metrics=self.head_metrics,
-        )
-
-        def task(stop: Any, progress: Callable[[str], None]) -> MapResult | None:
-            try:
-                result = train(stop, progress)
-            except Exception as exc:
-                self.state.set_message(f"The map failed: {type(exc).__name__}: {exc}")
-                if block:
-                    raise
-                return None
-            self.state.tasks.map_done(result)
-            return result
-
-        return self.state.tasks.run("map", task, block)
-
-    @property
-    def last_map(self) -> MapResult | None:
-        """The latest trade-off map (:meth:`map`), or None."""
-        return self.state.tasks.last_map
-
-    def _copies(self) -> Callable[..., Any] | None:
-        """The stacked trainer's ``train``, or None when this model cannot be stacked."""
-        if self._copies_trainer is None:
-            self._copies_trainer = CopiesTrainer(self.trainer)
-        return None if self._copies_trainer.reason else self._copies_trainer.train
+        return self._map_and_sweep.map(x, y, values, weights=weights, epochs=epochs, block=block)
 
     def wait(self, timeout: float | None = None, *, epoch: int | None = None) -> Run | None:
         """Wait until no run trains (or it has ``epoch`` epochs); return the latest run.
@@ -290,8 +222,6 @@ class LossWeightLab:
         metrics in ``scores``. ``data_call``: the expression that makes the data, where
         its generator could not record it. ``ValueError`` says why a run cannot be.
         """
-        from ._provenance import lab_to_code
-
         return lab_to_code(self, run, data_call=data_call)
 
     def close(self) -> None:
@@ -300,35 +230,22 @@ class LossWeightLab:
             self.state.close()
             self.view.close()
 
-    @property
-    def weights(self) -> dict[str, float]:
-        """The loss weights the sliders show."""
-        return dict(self.state.weights)
-
-    @property
-    def runs(self) -> list[Run]:
-        """Every finished run, oldest first."""
-        return self.state.runs
-
-    @property
-    def current_run(self) -> Run | None:
-        """The run in progress, or None."""
-        return self.state.current_run
-
-    @property
-    def running(self) -> bool:
-        """Whether a run is in progress."""
-        return self.state.running
-
-    @property
-    def message(self) -> str:
-        """The lab's latest message."""
-        return self.state.message
-
-    @property
-    def status(self) -> str:
-        """The status line: the loss weights in use and the run's progress."""
-        return self.state.status_now()
+    # What the lab's state holds now, read-only: the methods above change it.
+    weights = property(
+        lambda self: dict(self.state.weights), doc="The loss weights the sliders show."
+    )
+    runs = property(lambda self: self.state.runs, doc="Every finished run, oldest first.")
+    current_run = property(lambda self: self.state.current_run, doc="The run in progress, or None.")
+    running = property(lambda self: self.state.running, doc="Whether a run is in progress.")
+    message = property(lambda self: self.state.message, doc="The lab's latest message.")
+    status = property(
+        lambda self: self.state.status_now(),
+        doc="The status line: the loss weights in use and the run's progress.",
+    )
+    last_map = property(
+        lambda self: self.state.tasks.last_map,
+        doc="The latest trade-off map (:meth:`map`), or None.",
+    )
 
     @property
     def mode(self) -> str:
@@ -345,12 +262,7 @@ class LossWeightLab:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["text/plain"] = (
-            f"Loss-weight lab for the heads {', '.join(self.heads)}: weight sliders, "
-            "Train / Stop / Reset / Balance, live curves and a table of runs "
-            "(run the notebook in Jupyter to use it)."
-        )
-        return bundle
+        return {**bundle, "text/plain": lab_text(self.heads)}
 
     def __repr__(self) -> str:
         weights = ", ".join(f"{h}={fmt(w)}" for h, w in self.weights.items())

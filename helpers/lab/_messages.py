@@ -22,6 +22,7 @@ __all__ = [
     "curves_caption",
     "diverged_text",
     "fmt",
+    "lab_text",
     "limit_text",
     "map_text",
     "method_text",
@@ -58,6 +59,15 @@ TOOLTIPS = {  # the lab's controls, by name
 def fmt(value: float) -> str:
     """A weight as the lab shows it: three significant digits."""
     return f"{value:.3g}"
+
+
+def lab_text(heads: Sequence[str]) -> str:
+    """The lab in plain text, where its widgets cannot show (outside Jupyter)."""
+    return (
+        f"Loss-weight lab for the heads {', '.join(heads)}: weight sliders, "
+        "Train / Stop / Reset / Balance, live curves and a table of runs "
+        "(run the notebook in Jupyter to use it)."
+    )
 
 
 def diverged_text(run: Run, what: str) -> str:

@@ -100,6 +100,17 @@ class Run:
             self.status = "done"
             self.message = f"Run {self.number} done: {self.epochs_run} epochs."
 
+    def outcome(self) -> dict[str, float] | None:
+        """What a blocking ``lab.train`` returns: the held-out metrics (None if there are none).
+
+        Raises :class:`LabDivergedError` if the loss became NaN, and a failed run's error.
+        """
+        if self.status == "diverged":
+            raise LabDivergedError(self.message)
+        if self.status == "failed" and self.error is not None:
+            raise self.error
+        return dict(self.metrics) if self.metrics is not None else None
+
     def record_epoch(self, logs: Mapping[str, Any], seconds: float) -> dict[str, float]:
         """Add one finished epoch's logs and the weights it used; return the numbers."""
         epoch = self.epochs_run
