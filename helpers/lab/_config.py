@@ -30,8 +30,9 @@ _POSTS_HEADS = ("age", "income", "gender")
 
 # A Train press aims to show its first curve point within this many seconds: the first
 # epoch is drawn when the run is expected to last longer, else its points come with the
-# final frame. Measured medians 0.23 s (TensorFlow) and 0.33 s (JAX); a run near the
-# threshold or on a busy machine can take longer (up to 0.8-1.0 s, benchmarks/RESULTS.md).
+# final frame. Measured medians 0.16 s (TensorFlow) and 0.33 s (JAX) at load 2-3; a run
+# near the threshold or on a busy machine can take longer (up to 0.8-1.0 s at load 4-7,
+# benchmarks/RESULTS.md).
 FIRST_POINT_S = 0.5
 CURVES = dict(  # the lab's live plot: every panel, small, drawn into the lab's image
     contributions=True,
