@@ -14,6 +14,10 @@ So a string drawn again, or a new string of glyphs drawn before (a new value of 
 a new tick label), costs one copy per glyph. Glyphs sit within an eighth of a pixel of
 where matplotlib puts them across a line, and their baseline within half a pixel.
 
+A glyph missing from the cache is rendered with the FreeType font of the thread that draws
+(matplotlib keeps one per thread), so a figure drawn on the lab's training thread and on
+the notebook's thread never shares a font object across threads.
+
 Only unrotated text is cached; rotated text, mathtext and TeX are drawn as matplotlib
 draws them. The renderer uses matplotlib's private text API (``FT2Font._layout`` and
 ``_render_glyph``, ``RendererAgg._draw_text_glyphs_and_boxes`` in matplotlib 3.11); where
@@ -26,6 +30,7 @@ import math
 from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import FontPath, get_font
 from matplotlib.ft2font import FT2Font, RenderMode
 
 __all__ = ["CACHED", "GlyphCacheCanvas", "GlyphCacheRenderer"]
@@ -52,7 +57,9 @@ class GlyphCacheRenderer(RendererAgg):
 
     def __init__(self, width: float, height: float, dpi: float) -> None:
         super().__init__(width, height, dpi)
-        self._layouts: dict[tuple, list[tuple[Any, int, float, float]]] = {}
+        # A layout names its fonts by file and face: FT2Font objects belong to one thread
+        # each (matplotlib's get_font), and a renderer may draw on several threads.
+        self._layouts: dict[tuple, list[tuple[tuple[str, int], int, float, float]]] = {}
         self._glyphs: dict[tuple, tuple[Any, int, int]] = {}
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
@@ -67,27 +74,36 @@ class GlyphCacheRenderer(RendererAgg):
         if items is None:
             font = self._prepare_font(prop)
             laid = font._layout(s, flags=flags, features=features, language=language)
-            items = [(item.ft_object, item.glyph_index, item.x, item.y) for item in laid]
+            items = [
+                (
+                    (item.ft_object.fname, item.ft_object.face_index),
+                    item.glyph_index,
+                    item.x,
+                    item.y,
+                )
+                for item in laid
+            ]
             _keep(self._layouts, key, items, _LAYOUTS_KEPT)
         baseline = round(self.height - y)  # FreeType's y is upwards
-        for font, glyph, dx, dy in items:
+        for face, glyph, dx, dy in items:
             pen_x = x + dx
             whole = math.floor(pen_x)
             phase = round((pen_x - whole) * _PHASES)
             if phase == _PHASES:
                 whole, phase = whole + 1, 0
             pen_y = baseline + round(dy)
-            buffer, left, top = self._glyph(font, size, glyph, flags, phase)
+            buffer, left, top = self._glyph(face, size, glyph, flags, phase)
             if buffer is None:
                 continue  # a blank glyph (a space)
             self._renderer.draw_text_image(
                 buffer, whole + left, int(self.height) - (pen_y + top) + buffer.shape[0], 0, gc
             )
 
-    def _glyph(self, font: Any, size: float, glyph: int, flags: Any, phase: int):
-        key = (font.fname, size, self.dpi, glyph, flags, phase)
+    def _glyph(self, face: tuple[str, int], size: float, glyph: int, flags: Any, phase: int):
+        key = (face, size, self.dpi, glyph, flags, phase)
         cached = self._glyphs.get(key)
         if cached is None:
+            font = get_font([FontPath(*face)])  # this thread's FT2Font of that face
             font.set_size(size, self.dpi)
             font._set_transform([[0x10000, 0], [0, 0x10000]], [0x40 * phase // _PHASES, 0])
             bitmap = font._render_glyph(glyph, flags, RenderMode.NORMAL)

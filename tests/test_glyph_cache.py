@@ -96,3 +96,36 @@ def test_the_caches_keep_at_most_their_limit(monkeypatch):
         figure.texts[0].set_text(text)
         pixels(figure)
     assert len(figure.canvas.get_renderer()._layouts) == 3
+
+
+def test_a_renderer_used_on_two_threads_renders_each_glyph_with_its_own_threads_font(
+    monkeypatch,
+):
+    import threading
+
+    from matplotlib.font_manager import get_font
+
+    figure = text_figure(GlyphCacheCanvas, text="0.5")
+    worker = threading.Thread(target=pixels, args=(figure,))
+    worker.start()
+    worker.join()
+    renderer = figure.canvas.get_renderer()
+    # Layouts name faces, not FreeType objects: those belong to the thread that made them.
+    for items in renderer._layouts.values():
+        for face, *_ in items:
+            assert isinstance(face, tuple) and isinstance(face[0], str)
+    rendered = []
+    original = get_font
+
+    def spy(paths, *args, **kwargs):
+        font = original(paths, *args, **kwargs)
+        rendered.append((threading.get_ident(), font))
+        return font
+
+    monkeypatch.setattr(_glyph_cache, "get_font", spy)
+    figure.texts[0].set_text("0.5 and new glyphs")
+    drawn = pixels(figure)
+    monkeypatch.undo()
+    assert rendered and all(ident == threading.get_ident() for ident, _ in rendered)
+    fresh = text_figure(GlyphCacheCanvas, text="0.5 and new glyphs")
+    assert np.array_equal(drawn, pixels(fresh))
