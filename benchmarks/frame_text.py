@@ -39,24 +39,13 @@ def main() -> None:
 
     from helpers.data import make_posts
     from helpers.lab import LossWeightLab
-    from helpers.live._figure import PanelFigure
 
     lab = LossWeightLab(data=make_posts(3000, standardize_age=True, seed=17), seed=11)
     lab.train(block=True)
     plot = lab.curves.plot
-    options = plot.options
 
-    def figure(plain: bool) -> PanelFigure:
-        drawing = PanelFigure(
-            plot.panels,
-            columns=options.columns,
-            panel_size=options.panel_size,
-            dpi=options.dpi,
-            log_scale=options.log_scale,
-            validation=plot.history.has_validation(),
-            caption=plot.caption,
-            legend=options.legend,
-        )
+    def figure(plain: bool):
+        drawing = plot.new_figure()  # the lab's panels and options
         if plain:
             FigureCanvasAgg(drawing.figure)  # the figure's canvas is now matplotlib's own
         return drawing

@@ -184,19 +184,23 @@ class LivePlot:
         if not self._stale or not self.panels:
             return
         if self._drawing is None or (self._drawing.caption is None) == bool(self.caption):
-            options = self.options
-            self._drawing = PanelFigure(
-                self.panels,
-                columns=options.columns,
-                panel_size=options.panel_size,
-                dpi=options.dpi,
-                log_scale=options.log_scale,
-                validation=self.history.has_validation(),
-                caption=self.caption,
-                legend=options.legend,
-            )
+            self._drawing = self.new_figure()
         self._drawing.sync(self.history, self.planned_epochs, self.caption)
         self._stale = False
+
+    def new_figure(self) -> PanelFigure:
+        """A new figure of this plot's panels, drawn as its options say (not yet synced)."""
+        options = self.options
+        return PanelFigure(
+            self.panels,
+            columns=options.columns,
+            panel_size=options.panel_size,
+            dpi=options.dpi,
+            log_scale=options.log_scale,
+            validation=self.history.has_validation(),
+            caption=self.caption,
+            legend=options.legend,
+        )
 
     def to_png(self) -> bytes:
         """Render the figure, every recorded epoch included, to PNG bytes."""
